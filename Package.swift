@@ -1,0 +1,155 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Overseer: a Linux process supervisor with an orphan reaper.
+///
+/// Modules, one concern each:
+/// - `COverseerSys`: the few syscalls Swift's Glibc module hides (PTY, spawn, pidfd, prctl).
+/// - `CSystemd`: libsystemd (sd_notify) as a system library.
+/// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
+/// - `OverseerProcess`: /proc snapshots and process identity.
+/// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
+/// - `OverseerKill`: the identity-verified, whole-tree kill engine.
+/// - `OverseerSupervisor`: agents, child reaping, configuration, systemd integration.
+/// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket).
+/// - `OverseerClient`: the client side of that API, used by the CLI.
+/// - `overseer`: the command-line program.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "overseer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "overseer", targets: ["OverseerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(name: "COverseerSys"),
+        .target(
+            name: "OverseerConfig",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(
+            name: "OverseerProcess",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerPTY",
+            dependencies: [
+                "COverseerSys", "OverseerProcess",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerKill",
+            dependencies: ["COverseerSys", "OverseerProcess"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerSupervisor",
+            dependencies: [
+                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerAPI",
+            dependencies: [
+                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "OverseerCLI",
+            dependencies: [
+                "OverseerConfig", "OverseerSupervisor", "OverseerAPI", "OverseerClient", "OverseerKill", "OverseerProcess", "OverseerPTY", "COverseerSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerTestSupport",
+            dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerConfigTests",
+            dependencies: ["OverseerConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerClientTests",
+            dependencies: [
+                "OverseerClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerProcessTests",
+            dependencies: ["OverseerProcess", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerPTYTests",
+            dependencies: ["OverseerPTY", "OverseerProcess", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerKillTests",
+            dependencies: ["OverseerKill", "OverseerProcess", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerSupervisorTests",
+            dependencies: ["OverseerSupervisor", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerIntegrationTests",
+            dependencies: ["OverseerClient", "OverseerAPI", "OverseerProcess", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

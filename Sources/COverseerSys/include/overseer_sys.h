@@ -1,0 +1,71 @@
+/* Syscalls and libc calls that Swift's Glibc module hides or makes awkward.
+ * Every function returns 0 (or a file descriptor) on success and -errno on failure,
+ * so callers get a typed errno without reading the global. Nothing here runs Swift
+ * code between fork and exec: spawning goes through posix_spawn. */
+#ifndef OVERSEER_SYS_H
+#define OVERSEER_SYS_H
+
+#include <sys/types.h>
+#include <stdint.h>
+
+/* Open a new PTY pair's master (O_RDWR|O_NOCTTY|O_CLOEXEC), grant and unlock it,
+ * set its window size, and write the slave's path into slave_path. Returns the master fd. */
+int ov_pty_open(char *slave_path, size_t slave_path_len, unsigned short rows, unsigned short cols);
+
+/* Set / read a terminal's window size (TIOCSWINSZ / TIOCGWINSZ). */
+int ov_pty_set_size(int fd, unsigned short rows, unsigned short cols);
+int ov_pty_get_size(int fd, unsigned short *rows, unsigned short *cols);
+
+/* Put a terminal into raw mode, saving the old settings into an opaque buffer of at
+ * least ov_termios_size() bytes; restore them with ov_tty_restore. */
+size_t ov_termios_size(void);
+int ov_tty_make_raw(int fd, void *saved);
+int ov_tty_restore(int fd, const void *saved);
+
+enum {
+    OV_SPAWN_SETSID = 1,   /* start a new session (POSIX_SPAWN_SETSID) */
+    OV_SPAWN_SETPGROUP = 2 /* start a new process group */
+};
+
+/* posix_spawn `path` with argv/envp (NULL-terminated).
+ * - cwd: directory to change into first (NULL: inherit).
+ * - tty_path: when set, opened read-write (without O_NOCTTY) as fd 0 and dup'ed to 1 and 2;
+ *   with OV_SPAWN_SETSID this makes it the controlling terminal of the new session.
+ * - otherwise stdin_fd/stdout_fd/stderr_fd (>= 0) are dup'ed onto 0/1/2 (-1: inherit).
+ * Signal mask and dispositions are reset to defaults and every fd >= 3 is closed in the child.
+ * Returns 0 and stores the pid, or -errno. */
+int ov_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+             const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int flags,
+             pid_t *pid_out);
+
+/* pidfd_open(2) and pidfd_send_signal(2). */
+int ov_pidfd_open(pid_t pid);
+int ov_pidfd_send_signal(int pidfd, int sig);
+
+/* Wait (with WNOWAIT: only peek) for any child to exit; stores pid, si_code and status.
+ * Returns 0, or -ECHILD when there are no children. Blocks unless nohang is set; with
+ * nohang and no exited child, returns 0 with *pid == 0. */
+int ov_wait_any(int nowait, int nohang, pid_t *pid, int *code, int *status);
+
+/* Reap the process behind a pidfd if it is our child and has exited (waitid P_PIDFD, WNOHANG).
+ * Returns 1 when reaped (code/status stored), 0 when it has not exited yet, -ECHILD when it
+ * is not our child (or was reaped already), other -errno on failure. */
+int ov_pidfd_reap(int pidfd, int *code, int *status);
+
+/* prctl(PR_SET_CHILD_SUBREAPER) and its getter. */
+int ov_set_child_subreaper(int on);
+int ov_is_child_subreaper(void);
+
+/* Same layout as struct ucred (which Glibc only shows with _GNU_SOURCE). */
+typedef struct { int32_t pid; uint32_t uid; uint32_t gid; } ov_ucred;
+
+/* Credentials of the peer of a connected Unix socket (SO_PEERCRED). */
+int ov_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/* Poll a set of fds for readability; writes 1/0 per fd into ready. Returns count or -errno. */
+int ov_poll_readable(const int *fds, int count, int timeout_ms, unsigned char *ready);
+
+/* Clock ticks per second (sysconf(_SC_CLK_TCK)). */
+long ov_clock_ticks(void);
+
+#endif

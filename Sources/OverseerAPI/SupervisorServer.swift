@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import OverseerSupervisor
+import ServiceLifecycle
+
+/// Why the supervisor could not start serving.
+public enum ServerError: Error, CustomStringConvertible {
+    case socketInUse(String)
+    case socketDirectory(String, String)
+
+    public var description: String {
+        switch self {
+        case .socketInUse(let path): "another supervisor is already listening on \(path)"
+        case .socketDirectory(let path, let reason): "cannot prepare the socket directory \(path): \(reason)"
+        }
+    }
+}
+
+/// `overseer serve`: the agent manager, the HTTP API on a Unix socket, systemd notification
+/// and the watchdog, in one ServiceGroup with graceful shutdown on SIGTERM and SIGINT.
+public struct SupervisorServer: Sendable {
+    public var socketPath: String
+    public var settings: SupervisorSettings
+    public var logger: Logger
+    public var notifier = SystemdNotifier()
+
+    public init(socketPath: String, settings: SupervisorSettings, logger: Logger) {
+        self.socketPath = socketPath
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try prepareSocketDirectory()
+        umask(0o077) // the socket, transcripts and state files are the owner's alone
+        let group = MultiThreadedEventLoopGroup.singleton
+        let manager = AgentManager(settings: settings, group: group, logger: logger)
+        let router = APIRouter.make(manager: manager)
+        let socketPath = self.socketPath
+        let notifier = self.notifier
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "overseer"),
+            onServerRunning: { _ in
+                chmod(socketPath, 0o600)
+                logger.notice("listening", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
+                notifier.ready(status: manager.statusLine)
+            },
+            eventLoopGroupProvider: .shared(group),
+            logger: Logger(label: "overseer.http", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let services: [any Service] = [
+            WatchdogService(notifier: notifier, group: group, logger: logger),
+            AgentManagerService(manager: manager),
+            StatusService(manager: manager, notifier: notifier),
+            app,
+            ShutdownAnnouncer(manager: manager, notifier: notifier, logger: logger),
+        ]
+        let serviceGroup = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "overseer.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
+        ))
+        defer { unlink(socketPath) }
+        try await serviceGroup.run()
+        logger.notice("stopped")
+    }
+
+    /// Creates the socket's directory (0700) if needed and refuses a socket a live server owns;
+    /// a stale socket file (nobody listening) is replaced.
+    func prepareSocketDirectory() throws {
+        let directory = (socketPath as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ServerError.socketDirectory(directory, "\(error)")
+            }
+        } else if !isDirectory.boolValue {
+            throw ServerError.socketDirectory(directory, "not a directory")
+        }
+        if FileManager.default.fileExists(atPath: socketPath), Self.someoneListens(on: socketPath) {
+            throw ServerError.socketInUse(socketPath)
+        }
+    }
+
+    static func someoneListens(on path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let rc = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc == 0
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import OverseerAPI
+import OverseerClient
+import OverseerKill
+import OverseerSupervisor
+
+/// `overseer spawn NAME -- ARGV...`
+struct SpawnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "spawn", abstract: "Start an agent in its own PTY and session.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Agent name (A-Z a-z 0-9 . _ -).") var name: String
+    @Option(help: "Working directory (default: the current one).") var cwd: String?
+    @Option(name: .customLong("env"), help: "Extra environment variable NAME=VALUE (repeatable).") var env: [String] = []
+    @Option(name: .customLong("label"), help: "Label KEY=VALUE (repeatable).") var labels: [String] = []
+    @Option(help: "Terminal rows.") var rows: UInt16?
+    @Option(help: "Terminal columns.") var cols: UInt16?
+    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.") var argv: [String] = []
+
+    func validate() throws {
+        if argv.isEmpty { throw ValidationError("give the program to run after --, e.g. overseer spawn \(name) -- bash -i") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let request = SpawnRequest(
+                name: name, argv: argv, cwd: cwd ?? FileManager.default.currentDirectoryPath,
+                env: try Self.pairs(env, what: "--env"), rows: rows, cols: cols, labels: try Self.pairs(labels, what: "--label")
+            )
+            let info = try await options.client().post("/v1/agents", body: request, as: AgentInfo.self)
+            if options.json { try printJSON(info) } else { print("spawned \(info.name): pid \(info.pid), incarnation \(info.incarnation)") }
+        }
+    }
+
+    static func pairs(_ items: [String], what: String) throws -> [String: String]? {
+        guard !items.isEmpty else { return nil }
+        var result: [String: String] = [:]
+        for item in items {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw CLIError("\(what) \(item): expected KEY=VALUE", exitCode: 64) }
+            result[String(item[..<eq])] = String(item[item.index(after: eq)...])
+        }
+        return result
+    }
+}
+
+/// `overseer ps`
+struct PsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List agents.")
+
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let list = try await options.client().get("/v1/agents", as: AgentList.self)
+            if options.json { return try printJSON(list) }
+            let now = Date().timeIntervalSince1970
+            let rows = list.agents.map { agent in
+                [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? ""),
+                 agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", agent.argv.joined(separator: " ")]
+            }
+            print(Table.render(header: ["NAME", "PID", "STATE", "INCARNATION", "AGE", "OUTPUT", "COMMAND"], rows: rows))
+        }
+    }
+
+    static func age(_ seconds: Double) -> String {
+        let s = Int(max(seconds, 0))
+        if s < 120 { return "\(s)s" }
+        if s < 7200 { return "\(s / 60)m" }
+        return "\(s / 3600)h"
+    }
+}
+
+/// `overseer send NAME TEXT [--enter]`
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "send", abstract: "Write raw input to an agent's terminal.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Agent name.") var name: String
+    @Argument(help: "Text to type.") var text: String
+    @Flag(help: "Append a carriage return (press Enter).") var enter = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let result = try await options.client().post("/v1/agents/\(SupervisorClient.segment(name))/input", body: InputRequest(text: text, enter: enter), as: InputResult.self)
+            if options.json { try printJSON(result) }
+        }
+    }
+}
+
+/// `overseer release NAME`
+struct ReleaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "release", abstract: "Kill an agent's whole process tree and forget it.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Agent name.") var name: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let result = try await options.client().post("/v1/agents/\(SupervisorClient.segment(name))/release", body: [String: String](), as: ReleaseResult.self)
+            let report = result.report
+            if options.json {
+                try printJSON(result)
+            } else {
+                let terminated = report.processes.filter { $0.outcome == .terminated }.count
+                let killed = report.processes.filter { $0.outcome == .killed }.count
+                print("released \(result.agent): \(report.processes.count) processes (\(terminated) terminated, \(killed) killed), \(report.skipped.count) skipped, \(report.survivors.count) survivors in \(String(format: "%.2f", report.durationSeconds))s")
+                for skip in report.skipped { print("  skipped pid \(skip.pid) (\(skip.comm ?? "?")): \(skip.reason.rawValue)") }
+                for survivor in report.survivors { print("  SURVIVOR pid \(survivor.pid)") }
+            }
+            if !report.clean { throw CLIError("\(report.survivors.count) processes survived the release of \(result.agent)", exitCode: 6) }
+        }
+    }
+}
+
+/// An aligned text table.
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `overseer` command: the supervisor (`serve`) and the client commands that talk to it.
+@main
+struct Overseer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overseer",
+        abstract: "A process supervisor for AI agents: PTY agents, whole-tree release, an orphan reaper.",
+        discussion: """
+        Exit codes: 0 success; 1 error; 3 cannot reach the supervisor; 4 no such agent; \
+        5 conflict (duplicate name, busy agent); 6 processes survived a release; 64 usage error.
+        """,
+        subcommands: [
+            ServeCommand.self, SpawnCommand.self, PsCommand.self, SendCommand.self, LogsCommand.self,
+            AttachCommand.self, ReleaseCommand.self, ConfigCommand.self,
+        ]
+    )
+}

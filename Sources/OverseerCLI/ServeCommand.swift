@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OverseerAPI
+import OverseerConfig
+import OverseerSupervisor
+
+/// `overseer serve`: run the supervisor in the foreground (systemd runs it as Type=notify).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the supervisor in the foreground.")
+
+    @OptionGroup var config: ConfigFileOption
+    @Option(name: .customLong("socket"), help: "Socket path (socket_path).") var socket: String?
+    @Option(name: .customLong("state-dir"), help: "State directory for transcripts (state_dir).") var stateDir: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log_level).") var logLevel: String?
+    @Option(name: .customLong("on-shutdown"), help: "release (kill agents on shutdown) or leave (for the reaper) (on_shutdown).") var onShutdown: String?
+    @Option(name: .customLong("kill-grace"), help: "Seconds between SIGTERM and SIGKILL on release (kill_grace_seconds).") var killGrace: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            var flags: [String: FlagValue] = [:]
+            if let socket { flags["socket_path"] = FlagValue(socket, flag: "--socket") }
+            if let stateDir { flags["state_dir"] = FlagValue(stateDir, flag: "--state-dir") }
+            if let logLevel { flags["log_level"] = FlagValue(logLevel, flag: "--log-level") }
+            if let onShutdown { flags["on_shutdown"] = FlagValue(onShutdown, flag: "--on-shutdown") }
+            if let killGrace { flags["kill_grace_seconds"] = FlagValue(killGrace, flag: "--kill-grace") }
+            let resolved = try config.load(flags: flags)
+            let effective = resolved.config
+            let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
+            LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+            let logger = Logger(label: "overseer")
+            for warning in resolved.warnings { logger.warning("\(warning)") }
+            let server = SupervisorServer(socketPath: effective.socketPath, settings: Self.settings(from: effective), logger: logger)
+            do {
+                try await server.run()
+            } catch let error as ServerError {
+                throw CLIError(error.description, exitCode: 1)
+            }
+        }
+    }
+
+    static func settings(from config: OverseerConfig) -> SupervisorSettings {
+        SupervisorSettings(
+            stateDirectory: config.stateDir,
+            outputBufferBytes: config.outputBufferBytes,
+            transcriptMaxBytes: UInt64(config.transcriptMaxBytes),
+            maxInputBytes: config.maxInputBytes,
+            maxAgents: config.maxAgents,
+            defaultRows: UInt16(config.defaultRows),
+            defaultCols: UInt16(config.defaultCols),
+            killGraceSeconds: config.killGraceSeconds,
+            protectedPIDs: config.protectedPIDs.map { Int32($0) },
+            protectedPidfiles: config.protectedPIDFiles,
+            releaseOnShutdown: config.onShutdown == .release
+        )
+    }
+}
+
+/// `overseer config`: the effective configuration and where each value came from.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration and the source of each value.")
+
+    @OptionGroup var config: ConfigFileOption
+    @Flag(name: .customLong("json"), help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let resolved = try config.load()
+            if json {
+                print(resolved.renderJSON())
+            } else {
+                print("config file: \(resolved.filePath ?? "(none)")")
+                print(resolved.render(), terminator: resolved.render().hasSuffix("\n") ? "" : "\n")
+                for warning in resolved.warnings { print("warning: \(warning)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TOMLKit
+
+/// Builds the effective configuration from, in increasing precedence: built-in
+/// defaults, the TOML file, `OVERSEER_*` environment variables, and flags.
+public struct ConfigLoader: Sendable {
+    /// The file read when no `--config` path is given, if it exists.
+    public static let standardFilePath = "/etc/overseer/overseer.toml"
+
+    /// Environment used for `OVERSEER_*` overrides and path defaults.
+    public var environment: [String: String]
+    /// User id the defaults are computed for (root gets system paths).
+    public var uid: UInt32
+    /// File read when `configPath` is nil; its absence is not an error.
+    public var defaultFilePath: String
+
+    public init(environment: [String: String], uid: UInt32, defaultFilePath: String = ConfigLoader.standardFilePath) {
+        self.environment = environment
+        self.uid = uid
+        self.defaultFilePath = defaultFilePath
+    }
+
+    /// A loader for this process: its environment and real user id.
+    public static func forCurrentProcess(defaultFilePath: String = ConfigLoader.standardFilePath) -> ConfigLoader {
+        ConfigLoader(environment: ProcessInfo.processInfo.environment, uid: UInt32(getuid()), defaultFilePath: defaultFilePath)
+    }
+
+    /// Loads the effective configuration.
+    ///
+    /// - Parameters:
+    ///   - configPath: The `--config` argument. When given, the file must exist and be
+    ///     readable; when nil, ``defaultFilePath`` is read if it exists.
+    ///   - flags: Command-line overrides keyed by TOML key name (e.g. `"socket_path"`),
+    ///     each carrying the raw text and the flag's spelling for source labels.
+    ///     Values are parsed like environment variables (lists comma-separated).
+    /// - Throws: The first ``ConfigError`` found; file problems are reported before
+    ///   environment problems, and those before flag problems.
+    public func load(configPath: String?, flags: [String: FlagValue] = [:]) throws(ConfigError) -> ResolvedConfig {
+        let defaults = DefaultPaths(environment: environment, uid: uid)
+        var config = defaults.config
+        var sources = Dictionary(uniqueKeysWithValues: ConfigKeys.all.map { ($0.name, ConfigSource.defaultValue) })
+        var warnings = defaults.warnings
+
+        let filePath: String?
+        if let configPath {
+            guard let text = try readFile(configPath) else { throw .fileNotFound(path: configPath) }
+            try applyFile(text, path: configPath, to: &config, sources: &sources)
+            filePath = configPath
+        } else if let text = try readFile(defaultFilePath) {
+            try applyFile(text, path: defaultFilePath, to: &config, sources: &sources)
+            filePath = defaultFilePath
+        } else {
+            filePath = nil
+        }
+
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            guard name.hasPrefix(ConfigKeys.environmentPrefix),
+                  !ConfigKeys.ignoredEnvironmentNames.contains(name) else { continue }
+            guard let key = ConfigKeys.byEnvironmentName[name] else {
+                warnings.append(unknownVariableWarning(name))
+                continue
+            }
+            try key.apply(text: value, to: &config, source: .environment(name))
+            sources[key.name] = .environment(name)
+        }
+
+        for (name, flag) in flags.sorted(by: { $0.key < $1.key }) {
+            guard let key = ConfigKeys.byName[name] else { throw .unknownFlagKey(key: name, flag: flag.flag) }
+            try key.apply(text: flag.value, to: &config, source: .flag(flag.flag))
+            sources[key.name] = .flag(flag.flag)
+        }
+
+        return ResolvedConfig(config: config, sources: sources, warnings: warnings, filePath: filePath)
+    }
+
+    /// Parses the file text and applies every key in it. Unknown keys are reported before bad values.
+    private func applyFile(
+        _ text: String, path: String, to config: inout OverseerConfig, sources: inout [String: ConfigSource]
+    ) throws(ConfigError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let position = error.source.begin
+            throw .syntaxError(file: path, line: position.line, column: position.column, message: error.description)
+        } catch {
+            throw .syntaxError(file: path, line: 0, column: 0, message: String(describing: error))
+        }
+        let keys = table.keys.sorted()
+        for name in keys where ConfigKeys.byName[name] == nil {
+            throw .unknownKey(key: name, file: path, suggestion: suggestion(for: name, among: OverseerConfig.keyNames))
+        }
+        for name in keys {
+            guard let key = ConfigKeys.byName[name], let value = table[name] else { continue }
+            try key.apply(toml: value, to: &config, source: .file(path))
+            sources[name] = .file(path)
+        }
+    }
+
+    private func unknownVariableWarning(_ name: String) -> String {
+        let word = String(name.dropFirst(ConfigKeys.environmentPrefix.count))
+        let hint = suggestion(for: word, among: OverseerConfig.keyNames).map {
+            " (did you mean \(ConfigKeys.environmentPrefix + $0.uppercased())?)"
+        } ?? ""
+        return "unknown environment variable \(name) ignored\(hint)"
+    }
+}
+
+/// The file's text, or nil when it does not exist.
+/// Throws ``ConfigError/unreadableFile(path:reason:)`` when it exists but cannot be read as UTF-8 text.
+private func readFile(_ path: String) throws(ConfigError) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+        let code = errno
+        if code == ENOENT { return nil }
+        throw .unreadableFile(path: path, reason: systemMessage(code))
+    }
+    defer { close(fd) }
+
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count == 0 { break }
+        if count < 0 {
+            let code = errno
+            if code == EINTR { continue }
+            throw .unreadableFile(path: path, reason: systemMessage(code))
+        }
+        bytes.append(contentsOf: chunk[0..<count])
+    }
+    if bytes.contains(0) { throw .unreadableFile(path: path, reason: "contains a NUL byte; not a text file") }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        throw .unreadableFile(path: path, reason: "not valid UTF-8")
+    }
+    return text
+}
+
+private func systemMessage(_ code: Int32) -> String {
+    guard let message = strerror(code) else { return "error \(code)" }
+    return String(cString: message)
+}

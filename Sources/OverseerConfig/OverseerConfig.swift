@@ -1,0 +1,128 @@
+/// The effective configuration of the Overseer supervisor.
+///
+/// Every stored property corresponds to one entry of ``ConfigKeys/all``; the
+/// property initial values are the built-in defaults, except the two paths,
+/// whose defaults depend on the environment (see ``defaults(environment:uid:)``).
+public struct OverseerConfig: Sendable, Equatable {
+    /// `socket_path`: absolute path of the control socket.
+    public var socketPath: String
+    /// `state_dir`: absolute path of the directory holding persistent state.
+    public var stateDir: String
+    /// `log_level`: minimum level of messages that are logged.
+    public var logLevel: LogLevel = .info
+    /// `on_shutdown`: what happens to running agents when the supervisor stops.
+    public var onShutdown: ShutdownPolicy = .release
+    /// `kill_grace_seconds`: time between SIGTERM and SIGKILL, in (0, 300].
+    public var killGraceSeconds: Double = 5
+    /// `output_buffer_bytes`: per-agent in-memory output buffer size.
+    public var outputBufferBytes: Int = 1_048_576
+    /// `transcript_max_bytes`: per-agent transcript size limit; 0 disables transcripts.
+    public var transcriptMaxBytes: Int = 67_108_864
+    /// `max_input_bytes`: largest single input write accepted for an agent.
+    public var maxInputBytes: Int = 65_536
+    /// `max_agents`: maximum number of agents supervised at once.
+    public var maxAgents: Int = 1_000
+    /// `default_rows`: terminal rows given to an agent when none are requested.
+    public var defaultRows: Int = 24
+    /// `default_cols`: terminal columns given to an agent when none are requested.
+    public var defaultCols: Int = 80
+    /// `protected_pids`: process ids the supervisor must never signal.
+    public var protectedPIDs: [Int] = []
+    /// `protected_pidfiles`: absolute paths of pid files whose processes must never be signalled.
+    public var protectedPIDFiles: [String] = []
+
+    /// Creates a configuration with the given paths and built-in defaults for everything else.
+    public init(socketPath: String, stateDir: String) {
+        self.socketPath = socketPath
+        self.stateDir = stateDir
+    }
+
+    /// The configuration used when no file, environment variable or flag sets anything.
+    public static func defaults(environment: [String: String], uid: UInt32) -> OverseerConfig {
+        DefaultPaths(environment: environment, uid: uid).config
+    }
+
+    /// The TOML names of all configuration keys, in display order.
+    public static var keyNames: [String] { ConfigKeys.all.map(\.name) }
+}
+
+/// Log verbosity. Raw values are the spellings accepted in configuration and
+/// match swift-log's `Logger.Level` case names.
+public enum LogLevel: String, Sendable, Equatable, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// What the supervisor does with running agents when it shuts down.
+public enum ShutdownPolicy: String, Sendable, Equatable, CaseIterable {
+    /// Let agents keep running, detached from the supervisor.
+    case release
+    /// Leave agents as they are for a later supervisor to pick up.
+    case leave
+}
+
+/// Where an effective configuration value came from.
+public enum ConfigSource: Sendable, Equatable, CustomStringConvertible {
+    /// Built-in default.
+    case defaultValue
+    /// The configuration file at this path.
+    case file(String)
+    /// The environment variable of this name (e.g. `OVERSEER_LOG_LEVEL`).
+    case environment(String)
+    /// The command-line flag with this spelling (e.g. `--socket`).
+    case flag(String)
+
+    /// Short label: `default`, `file /path`, `env OVERSEER_X`, `flag --x`.
+    public var description: String {
+        switch self {
+        case .defaultValue: "default"
+        case .file(let path): "file \(path)"
+        case .environment(let name): "env \(name)"
+        case .flag(let flag): "flag \(flag)"
+        }
+    }
+
+    /// Longer label used at the start of error messages.
+    var errorLabel: String {
+        switch self {
+        case .defaultValue: "default"
+        case .file(let path): "config file \(path)"
+        case .environment(let name): "environment variable \(name)"
+        case .flag(let flag): "flag \(flag)"
+        }
+    }
+}
+
+/// A configuration value given on the command line.
+public struct FlagValue: Sendable, Equatable {
+    /// The raw text of the value, parsed like an environment variable's value.
+    public var value: String
+    /// The flag as the user spelled it, used in source labels (e.g. `--socket`).
+    public var flag: String
+
+    public init(_ value: String, flag: String) {
+        self.value = value
+        self.flag = flag
+    }
+}
+
+/// The outcome of ``ConfigLoader/load(configPath:flags:)``.
+public struct ResolvedConfig: Sendable, Equatable {
+    /// The effective configuration.
+    public var config: OverseerConfig
+    /// The source of each value, keyed by TOML key name; every key is present.
+    public var sources: [String: ConfigSource]
+    /// Non-fatal problems (e.g. unknown `OVERSEER_*` variables), in a stable order.
+    public var warnings: [String]
+    /// The configuration file that was read, or nil when none was.
+    public var filePath: String?
+
+    public init(config: OverseerConfig, sources: [String: ConfigSource], warnings: [String], filePath: String?) {
+        self.config = config
+        self.sources = sources
+        self.warnings = warnings
+        self.filePath = filePath
+    }
+
+    /// The source of the value of `key`, or nil for an unknown key.
+    public func source(of key: String) -> ConfigSource? { sources[key] }
+}

@@ -1,0 +1,90 @@
+import OverseerProcess
+
+/// Why a process was not signalled.
+public enum SkipReason: String, Codable, Sendable {
+    /// On the protected list (brokers, the caller, its ancestors, pid 1).
+    case protectedPID = "protected pid"
+    /// The pid is held by a process with another start time (or boot): it was reused.
+    case identityMismatch = "identity mismatch"
+    /// The process had already exited.
+    case notRunning = "not running"
+}
+
+/// How one signalled process ended.
+public enum KillOutcome: String, Codable, Sendable {
+    /// Exited before SIGKILL was needed.
+    case terminated
+    /// Needed SIGKILL.
+    case killed
+    /// Exited on its own before any signal reached it.
+    case exited
+    /// Still alive when the engine gave up.
+    case survived
+}
+
+/// Why a process belonged to the tree.
+public enum MembershipReason: String, Codable, Sendable {
+    case root, descendant, session, processGroup = "process_group", marker
+}
+
+/// One process the engine acted on.
+public struct KilledProcess: Codable, Sendable, Equatable {
+    public var identity: ProcessIdentity
+    public var comm: String
+    public var reason: MembershipReason
+    public var signals: [String]
+    public var outcome: KillOutcome
+}
+
+/// One process the engine did not signal, and why.
+public struct SkippedProcess: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var identity: ProcessIdentity?
+    public var comm: String?
+    public var reason: SkipReason
+}
+
+/// Everything a kill did: every pid with identity, signals sent and outcome; what was
+/// skipped and why; and the survivors (empty when the tree is verified gone).
+public struct KillReport: Codable, Sendable {
+    public var processes: [KilledProcess]
+    public var skipped: [SkippedProcess]
+    public var survivors: [ProcessIdentity]
+    public var rescans: Int
+    public var durationSeconds: Double
+
+    /// True when no member of the tree is left alive.
+    public var clean: Bool { survivors.isEmpty }
+
+    public init(processes: [KilledProcess] = [], skipped: [SkippedProcess] = [], survivors: [ProcessIdentity] = [], rescans: Int = 0, durationSeconds: Double = 0) {
+        self.processes = processes
+        self.skipped = skipped
+        self.survivors = survivors
+        self.rescans = rescans
+        self.durationSeconds = durationSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case processes, skipped, survivors, rescans, clean
+        case durationSeconds = "duration_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        processes = try c.decode([KilledProcess].self, forKey: .processes)
+        skipped = try c.decode([SkippedProcess].self, forKey: .skipped)
+        survivors = try c.decode([ProcessIdentity].self, forKey: .survivors)
+        rescans = try c.decode(Int.self, forKey: .rescans)
+        durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(processes, forKey: .processes)
+        try c.encode(skipped, forKey: .skipped)
+        try c.encode(survivors, forKey: .survivors)
+        try c.encode(rescans, forKey: .rescans)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(clean, forKey: .clean)
+    }
+}

@@ -1,0 +1,130 @@
+import COverseerSys
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Errors from an agent's terminal.
+public enum TerminalError: Error, Sendable, CustomStringConvertible {
+    case closed
+    case resizeFailed(errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .closed: "the agent's terminal is closed"
+        case .resizeFailed(let errno): "resize failed: \(String(cString: strerror(errno)))"
+        }
+    }
+}
+
+/// The supervisor's end of an agent's PTY, on a NIO event loop: output is always drained
+/// (an undrained PTY blocks the agent) into the ring buffer and the transcript; input is
+/// written without ever blocking the loop (NIO queues it until the PTY takes it).
+public final class AgentTerminal: Sendable {
+    public let output: OutputRing
+    private let channel: any Channel
+    /// A separate descriptor for window-size ioctls (NIO owns the channel's).
+    private let controlFD: Int32
+
+    private init(output: OutputRing, channel: any Channel, controlFD: Int32) {
+        self.output = output
+        self.channel = channel
+        self.controlFD = controlFD
+    }
+
+    deinit { Glibc.close(controlFD) }
+
+    /// Takes ownership of `masterFD` and starts draining it. `onClose` runs once when the PTY
+    /// closes (all slave ends gone, or `close()`).
+    public static func start(masterFD: Int32, output: OutputRing, transcript: TranscriptWriter?, group: any EventLoopGroup, onClose: @escaping @Sendable () -> Void) async throws -> AgentTerminal {
+        let controlFD = fcntl(masterFD, F_DUPFD_CLOEXEC, 3)
+        guard controlFD >= 0 else { throw TerminalError.resizeFailed(errno: errno) }
+        do {
+            let channel = try await NIOPipeBootstrap(group: group)
+                .channelOption(.allowRemoteHalfClosure, value: false)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            DrainHandler(output: output, transcript: transcript, onClose: onClose)
+                        )
+                    }
+                }
+                .takingOwnershipOfDescriptor(inputOutput: masterFD)
+                .get()
+            return AgentTerminal(output: output, channel: channel, controlFD: controlFD)
+        } catch {
+            Glibc.close(controlFD)
+            throw error
+        }
+    }
+
+    public var isOpen: Bool { channel.isActive }
+
+    /// Queues bytes for the agent's input; completes when written to the PTY.
+    public func write(_ bytes: [UInt8]) async throws {
+        guard channel.isActive else { throw TerminalError.closed }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        try await channel.writeAndFlush(buffer)
+    }
+
+    /// Bytes queued but not yet taken by the PTY.
+    public var isWritable: Bool { channel.isWritable }
+
+    public func resize(rows: UInt16, cols: UInt16) throws(TerminalError) {
+        let rc = ov_pty_set_size(controlFD, rows, cols)
+        if rc != 0 { throw .resizeFailed(errno: -rc) }
+    }
+
+    public func size() -> (rows: UInt16, cols: UInt16)? {
+        var rows: UInt16 = 0
+        var cols: UInt16 = 0
+        return ov_pty_get_size(controlFD, &rows, &cols) == 0 ? (rows, cols) : nil
+    }
+
+    /// Closes the master (the agent's session gets SIGHUP from the kernel if it still runs).
+    public func close() async {
+        try? await channel.close()
+    }
+
+    /// Waits until the PTY has closed.
+    public func closed() async {
+        try? await channel.closeFuture.get()
+    }
+}
+
+/// Copies everything read from the PTY master into the ring and the transcript.
+final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let output: OutputRing
+    let transcript: TranscriptWriter?
+    let onClose: @Sendable () -> Void
+
+    init(output: OutputRing, transcript: TranscriptWriter?, onClose: @escaping @Sendable () -> Void) {
+        self.output = output
+        self.transcript = transcript
+        self.onClose = onClose
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        buffer.withUnsafeReadableBytes { bytes in
+            output.append(bytes)
+            transcript?.write(bytes)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // EIO: every slave end is closed (the agent and its tree are gone). Close quietly.
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        transcript?.close()
+        output.close()
+        onClose()
+        context.fireChannelInactive()
+    }
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One pass over /proc: every process's stat fields at (nearly) one moment.
+///
+/// Processes that exit while the scan runs are simply absent; that is normal. Command lines
+/// and environments are not part of the scan: read them lazily with `cmdline(of:)` and
+/// `environ(of:)`, since most callers need them for only a few processes.
+public struct ProcessSnapshot: Sendable {
+    public let processes: [Int32: ProcStat]
+    public let bootID: String
+
+    public init(processes: [Int32: ProcStat], bootID: String = BootID.current) {
+        self.processes = processes
+        self.bootID = bootID
+    }
+
+    /// Scans /proc now.
+    public static func capture() -> ProcessSnapshot {
+        var result: [Int32: ProcStat] = [:]
+        for pid in listPIDs() {
+            if let stat = try? ProcStat.read(pid: pid) { result[pid] = stat }
+        }
+        return ProcessSnapshot(processes: result)
+    }
+
+    /// The numeric entries of /proc.
+    public static func listPIDs() -> [Int32] {
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        var pids: [Int32] = []
+        pids.reserveCapacity(1024)
+        while let entry = readdir(dir) {
+            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                var value: Int32 = 0
+                var digits = 0
+                for byte in raw {
+                    if byte == 0 { break }
+                    guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                    value = value * 10 + Int32(byte - 0x30)
+                    digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            if let pid { pids.append(pid) }
+        }
+        return pids
+    }
+
+    public subscript(pid: Int32) -> ProcStat? { processes[pid] }
+
+    /// The identity of a process in this snapshot.
+    public func identity(of pid: Int32) -> ProcessIdentity? {
+        processes[pid].map { ProcessIdentity(pid: pid, startTime: $0.startTime, bootID: bootID) }
+    }
+
+    /// pid → direct children, built on demand.
+    public func childrenByParent() -> [Int32: [Int32]] {
+        var map: [Int32: [Int32]] = [:]
+        for (pid, stat) in processes { map[stat.ppid, default: []].append(pid) }
+        return map
+    }
+
+    /// Every descendant of `root` (not including it), following ppid links breadth-first.
+    /// Descent stops at any pid in `stopAt` (it is neither included nor descended into).
+    public func descendants(of root: Int32, stopAt: Set<Int32> = [], children: [Int32: [Int32]]? = nil) -> [Int32] {
+        let map = children ?? childrenByParent()
+        var result: [Int32] = []
+        var queue = map[root] ?? []
+        var seen: Set<Int32> = [root]
+        while let pid = queue.popLast() {
+            guard !seen.contains(pid), !stopAt.contains(pid) else { continue }
+            seen.insert(pid)
+            result.append(pid)
+            queue.append(contentsOf: map[pid] ?? [])
+        }
+        return result
+    }
+
+    /// Ancestors of `pid`, nearest first, ending at pid 1 (or where the chain leaves the snapshot).
+    public func ancestors(of pid: Int32) -> [Int32] {
+        var result: [Int32] = []
+        var current = processes[pid]?.ppid ?? 0
+        var guardCount = 0
+        while current > 0, guardCount < 4096 {
+            result.append(current)
+            guard let next = processes[current]?.ppid, next != current else { break }
+            current = next
+            guardCount += 1
+        }
+        return result
+    }
+
+    /// Reads a process's argv now (empty for kernel threads and zombies; nil when gone).
+    public static func cmdline(of pid: Int32) -> [String]? {
+        guard let bytes = try? ProcFile.readBytes("/proc/\(pid)/cmdline") else { return nil }
+        return ProcFile.splitNUL(bytes)
+    }
+
+    /// Reads a process's initial environment now (nil when gone or unreadable).
+    public static func environ(of pid: Int32) -> [String: String]? {
+        guard let bytes = try? ProcFile.readBytes("/proc/\(pid)/environ") else { return nil }
+        var env: [String: String] = [:]
+        for entry in ProcFile.splitNUL(bytes) {
+            guard let eq = entry.firstIndex(of: "=") else { continue }
+            env[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+        }
+        return env
+    }
+
+    /// Whether a process's environment holds exactly `name=value`. Cheaper than `environ(of:)`.
+    public static func environContains(pid: Int32, name: String, value: String) -> Bool {
+        guard let bytes = try? ProcFile.readBytes("/proc/\(pid)/environ") else { return false }
+        return ProcFile.containsEntry(bytes, Array("\(name)=\(value)".utf8))
+    }
+}

@@ -1,0 +1,32 @@
+import Metrics
+import Prometheus
+
+/// The supervisor's metrics, recorded through swift-metrics into its own Prometheus registry
+/// (no global bootstrap, so several supervisors can live in one test process).
+public final class SupervisorMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let spawns: Metrics.Counter
+    let spawnFailures: Metrics.Counter
+    let releases: Metrics.Counter
+    let orphansReaped: Metrics.Counter
+    let agentsRunning: Metrics.Gauge
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = PrometheusMetricsFactory(registry: registry)
+        spawns = Metrics.Counter(label: "overseer_spawns_total", factory: factory)
+        spawnFailures = Metrics.Counter(label: "overseer_spawn_failures_total", factory: factory)
+        releases = Metrics.Counter(label: "overseer_releases_total", factory: factory)
+        orphansReaped = Metrics.Counter(label: "overseer_orphans_reaped_total", factory: factory)
+        agentsRunning = Metrics.Gauge(label: "overseer_agents_running", factory: factory)
+    }
+
+    /// Counts one signal of a kind (SIGSTOP, SIGTERM, SIGCONT, SIGKILL).
+    func signalSent(_ name: String, count: Int = 1) {
+        Metrics.Counter(label: "overseer_signals_sent_total", dimensions: [("signal", name)], factory: factory).increment(by: count)
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> String { registry.emitToString() }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import XCTest
+
+@testable import OverseerClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Connecting where no supervisor listens: missing, stale and forbidden sockets.
+final class ConnectionFailureTests: XCTestCase {
+    /// Runs `body` with a fresh temp directory and a client event loop; always removes both.
+    func withTempDirectory(_ body: (String, any EventLoopGroup) async throws -> Void) async throws {
+        let directory = try TestServer.makeTempDirectory()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await body(directory, group)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            try await group.shutdownGracefully()
+            throw error
+        }
+        try FileManager.default.removeItem(atPath: directory)
+        try await group.shutdownGracefully()
+    }
+
+    func testMissingSocketIsSocketMissing() async throws {
+        try await withTempDirectory { directory, group in
+            let path = directory + "/absent.sock"
+            let client = UnixHTTPClient(socketPath: path, eventLoopGroup: group)
+            await XCTAssertThrowsClientError(.socketMissing(path)) { _ = try await client.send(.get("/agents")) }
+            await XCTAssertThrowsClientError(.socketMissing(path)) { _ = try await client.stream(.get("/events")) }
+            XCTAssertEqual(
+                ClientError.socketMissing(path).description,
+                "no supervisor socket at \(path) — is `overseer serve` running?"
+            )
+        }
+    }
+
+    func testSocketWithNoListenerIsConnectionRefused() async throws {
+        try await withTempDirectory { directory, group in
+            let path = directory + "/stale.sock"
+            try makeStaleSocket(at: path)
+            var info = stat()
+            XCTAssertEqual(stat(path, &info), 0, "stale socket file was not created")
+            XCTAssertEqual(info.st_mode & S_IFMT, S_IFSOCK)
+            let client = UnixHTTPClient(socketPath: path, eventLoopGroup: group)
+            await XCTAssertThrowsClientError(.connectionRefused(path)) { _ = try await client.send(.get("/agents")) }
+            await XCTAssertThrowsClientError(.connectionRefused(path)) {
+                _ = try await client.send(.get("/agents"), timeout: .seconds(2))
+            }
+        }
+    }
+
+    func testUnreadableSocketDirectoryIsPermissionDenied() async throws {
+        guard geteuid() != 0 else { throw XCTSkip("root ignores directory permissions") }
+        try await withTempDirectory { directory, group in
+            let locked = directory + "/locked"
+            try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false)
+            try makeStaleSocket(at: locked + "/s.sock")
+            XCTAssertEqual(chmod(locked, 0), 0)
+            defer { chmod(locked, 0o700) }
+            let client = UnixHTTPClient(socketPath: locked + "/s.sock", eventLoopGroup: group)
+            await XCTAssertThrowsClientError(.permissionDenied(locked + "/s.sock")) { _ = try await client.send(.get("/")) }
+        }
+    }
+
+    func testOverlongSocketPathIsReported() async throws {
+        try await withTempDirectory { directory, group in
+            let path = directory + "/" + String(repeating: "x", count: 200)
+            let client = UnixHTTPClient(socketPath: path, eventLoopGroup: group)
+            do {
+                _ = try await client.send(.get("/"))
+                XCTFail("connected to an impossible path")
+            } catch {
+                guard case .protocolError(let message) = error as? ClientError else { return XCTFail("got \(error)") }
+                XCTAssertTrue(message.contains("too long"), message)
+            }
+        }
+    }
+
+    /// Binds a Unix socket at `path` and closes it without listening or unlinking: a stale socket file.
+    func makeStaleSocket(at path: String) throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        precondition(bytes.count < MemoryLayout.size(ofValue: address.sun_path))
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard rc == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    }
+}

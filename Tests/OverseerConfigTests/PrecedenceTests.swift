@@ -1,0 +1,158 @@
+import Foundation
+import OverseerConfig
+import XCTest
+
+final class PrecedenceTests: ConfigTestCase {
+    static let fullFile = """
+        # every key set
+        socket_path = "/srv/overseer/ctl.sock"
+        state_dir = "/srv/overseer/state"
+        log_level = "debug"
+        on_shutdown = "leave"
+        kill_grace_seconds = 2.5
+        output_buffer_bytes = 4096
+        transcript_max_bytes = 0
+        max_input_bytes = 16777216
+        max_agents = 100000
+        default_rows = 1000
+        default_cols = 1
+        protected_pids = [1, 42]
+        protected_pidfiles = ["/run/sshd.pid", "/run/crond.pid"]
+
+        """
+
+    func testFileOverridesEveryDefault() throws {
+        let path = try writeFile(Self.fullFile)
+        let resolved = try loader([:], uid: 1000).load(configPath: path)
+        var expected = OverseerConfig(socketPath: "/srv/overseer/ctl.sock", stateDir: "/srv/overseer/state")
+        expected.logLevel = .debug
+        expected.onShutdown = .leave
+        expected.killGraceSeconds = 2.5
+        expected.outputBufferBytes = 4096
+        expected.transcriptMaxBytes = 0
+        expected.maxInputBytes = 16_777_216
+        expected.maxAgents = 100_000
+        expected.defaultRows = 1000
+        expected.defaultCols = 1
+        expected.protectedPIDs = [1, 42]
+        expected.protectedPIDFiles = ["/run/sshd.pid", "/run/crond.pid"]
+        XCTAssertEqual(resolved.config, expected)
+        XCTAssertEqual(resolved.filePath, path)
+        for name in OverseerConfig.keyNames {
+            XCTAssertEqual(resolved.source(of: name), .file(path), name)
+        }
+    }
+
+    func testEnvironmentOverridesFile() throws {
+        let path = try writeFile("log_level = \"debug\"\nmax_agents = 5\n")
+        let env = ["OVERSEER_LOG_LEVEL": "error", "OVERSEER_DEFAULT_COLS": "132"]
+        let resolved = try loader(env).load(configPath: path)
+        XCTAssertEqual(resolved.config.logLevel, .error)
+        XCTAssertEqual(resolved.source(of: "log_level"), .environment("OVERSEER_LOG_LEVEL"))
+        XCTAssertEqual(resolved.config.defaultCols, 132)
+        XCTAssertEqual(resolved.source(of: "default_cols"), .environment("OVERSEER_DEFAULT_COLS"))
+        XCTAssertEqual(resolved.config.maxAgents, 5)
+        XCTAssertEqual(resolved.source(of: "max_agents"), .file(path))
+        XCTAssertEqual(resolved.source(of: "max_input_bytes"), .defaultValue)
+    }
+
+    func testFlagOverridesEnvironmentAndFile() throws {
+        let path = try writeFile("socket_path = \"/file.sock\"\nlog_level = \"debug\"\n")
+        let env = ["OVERSEER_SOCKET_PATH": "/env.sock", "OVERSEER_LOG_LEVEL": "error"]
+        let flags = ["socket_path": FlagValue("/flag.sock", flag: "--socket")]
+        let resolved = try loader(env).load(configPath: path, flags: flags)
+        XCTAssertEqual(resolved.config.socketPath, "/flag.sock")
+        XCTAssertEqual(resolved.source(of: "socket_path"), .flag("--socket"))
+        XCTAssertEqual(resolved.config.logLevel, .error)
+        XCTAssertEqual(resolved.source(of: "log_level"), .environment("OVERSEER_LOG_LEVEL"))
+    }
+
+    func testEveryKeyCanBeSetFromEnvironmentAndFlags() throws {
+        var env: [String: String] = [:]
+        var flags: [String: FlagValue] = [:]
+        let text = [
+            "socket_path": "/x.sock", "state_dir": "/x", "log_level": "TRACE", "on_shutdown": "leave",
+            "kill_grace_seconds": "300", "output_buffer_bytes": "1073741824",
+            "transcript_max_bytes": "1099511627776", "max_input_bytes": "1", "max_agents": "1",
+            "default_rows": "2", "default_cols": "3", "protected_pids": "7", "protected_pidfiles": "/p.pid",
+        ]
+        for (key, value) in text {
+            env["OVERSEER_" + key.uppercased()] = value
+            flags[key] = FlagValue(value, flag: "--" + key.replacingOccurrences(of: "_", with: "-"))
+        }
+        XCTAssertEqual(Set(text.keys), Set(OverseerConfig.keyNames))
+        let fromEnv = try loader(env).load(configPath: nil)
+        let fromFlags = try loader().load(configPath: nil, flags: flags)
+        var expected = OverseerConfig(socketPath: "/x.sock", stateDir: "/x")
+        expected.logLevel = .trace
+        expected.onShutdown = .leave
+        expected.killGraceSeconds = 300
+        expected.outputBufferBytes = 1_073_741_824
+        expected.transcriptMaxBytes = 1_099_511_627_776
+        expected.maxInputBytes = 1
+        expected.maxAgents = 1
+        expected.defaultRows = 2
+        expected.defaultCols = 3
+        expected.protectedPIDs = [7]
+        expected.protectedPIDFiles = ["/p.pid"]
+        XCTAssertEqual(fromEnv.config, expected)
+        XCTAssertEqual(fromFlags.config, expected)
+        XCTAssertEqual(fromEnv.warnings, [])
+        for key in text.keys {
+            XCTAssertEqual(fromEnv.source(of: key), .environment("OVERSEER_" + key.uppercased()))
+            XCTAssertEqual(fromFlags.source(of: key), .flag("--" + key.replacingOccurrences(of: "_", with: "-")))
+        }
+    }
+
+    func testKillGraceAcceptsIntegersAndFloats() throws {
+        let intFile = try writeFile("kill_grace_seconds = 10\n", named: "int.toml")
+        XCTAssertEqual(try loader().load(configPath: intFile).config.killGraceSeconds, 10)
+        let floatFile = try writeFile("kill_grace_seconds = 0.25\n", named: "float.toml")
+        XCTAssertEqual(try loader().load(configPath: floatFile).config.killGraceSeconds, 0.25)
+        let env = try loader(["OVERSEER_KILL_GRACE_SECONDS": " 1.5 "]).load(configPath: nil)
+        XCTAssertEqual(env.config.killGraceSeconds, 1.5)
+    }
+
+    func testArraysFromTOML() throws {
+        let path = try writeFile("protected_pids = [1, 42, 4194304]\nprotected_pidfiles = [\"/run/a.pid\"]\n")
+        let config = try loader().load(configPath: path).config
+        XCTAssertEqual(config.protectedPIDs, [1, 42, 4_194_304])
+        XCTAssertEqual(config.protectedPIDFiles, ["/run/a.pid"])
+    }
+
+    func testArraysFromCommaSeparatedEnvironmentAndFlags() throws {
+        let env = ["OVERSEER_PROTECTED_PIDS": "1, 42,77,", "OVERSEER_PROTECTED_PIDFILES": "/run/a.pid,/run/b c.pid"]
+        let config = try loader(env).load(configPath: nil).config
+        XCTAssertEqual(config.protectedPIDs, [1, 42, 77])
+        XCTAssertEqual(config.protectedPIDFiles, ["/run/a.pid", "/run/b c.pid"])
+        let flags = ["protected_pids": FlagValue("9,8", flag: "--protect-pid")]
+        let flagged = try loader(env).load(configPath: nil, flags: flags)
+        XCTAssertEqual(flagged.config.protectedPIDs, [9, 8])
+        XCTAssertEqual(flagged.source(of: "protected_pids"), .flag("--protect-pid"))
+    }
+
+    func testEmptyEnvironmentListClearsFileList() throws {
+        let path = try writeFile("protected_pids = [5]\n")
+        let resolved = try loader(["OVERSEER_PROTECTED_PIDS": ""]).load(configPath: path)
+        XCTAssertEqual(resolved.config.protectedPIDs, [])
+        XCTAssertEqual(resolved.source(of: "protected_pids"), .environment("OVERSEER_PROTECTED_PIDS"))
+    }
+
+    func testNonConfigOverseerVariablesAreIgnoredSilently() throws {
+        let env = ["OVERSEER_AGENT_ID": "a-1", "OVERSEER_INCARNATION": "3", "OVERSEER_CONFIG": "/nope.toml"]
+        let resolved = try loader(env).load(configPath: nil)
+        XCTAssertEqual(resolved.warnings, [])
+        XCTAssertNil(resolved.filePath)
+        XCTAssertEqual(resolved.config, OverseerConfig.defaults(environment: env, uid: 0))
+    }
+
+    func testUnknownOverseerVariableIsAWarning() throws {
+        let env = ["OVERSEER_FOO": "1", "OVERSEER_LOG_LEVL": "debug", "FOO": "x", "XOVERSEER_BAR": "y"]
+        let resolved = try loader(env).load(configPath: nil)
+        XCTAssertEqual(resolved.warnings, [
+            "unknown environment variable OVERSEER_FOO ignored",
+            "unknown environment variable OVERSEER_LOG_LEVL ignored (did you mean OVERSEER_LOG_LEVEL?)",
+        ])
+        XCTAssertEqual(resolved.config.logLevel, .info)
+    }
+}

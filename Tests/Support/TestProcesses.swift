@@ -1,0 +1,105 @@
+import Foundation
+import OverseerProcess
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Helpers for tests that start real processes. Every helper that starts something returns
+/// its pid so the test can end it by pid; nothing here kills by name.
+public enum TestProcesses {
+    /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+    public static func waitUntil(timeout: Double, interval: Double = 0.02, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(UInt32(interval * 1_000_000))
+        }
+        return condition()
+    }
+
+    public static func waitUntilAsync(timeout: Double, interval: Double = 0.02, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+        }
+        return await condition()
+    }
+
+    /// True when `pid` exists and is not a zombie.
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? ProcStat.read(pid: pid) else { return false }
+        return !stat.state.isExited
+    }
+
+    /// Live (non-zombie) processes whose environment holds `name=value`.
+    public static func pidsCarrying(_ name: String, _ value: String) -> [Int32] {
+        ProcessSnapshot.listPIDs().filter { pid in
+            ProcessSnapshot.environContains(pid: pid, name: name, value: value) && isAlive(pid)
+        }
+    }
+
+    /// Zombie children of `parent`.
+    public static func zombies(parent: Int32) -> [Int32] {
+        ProcessSnapshot.capture().processes.values.filter { $0.ppid == parent && $0.state == .zombie }.map(\.pid)
+    }
+
+    /// Waits for a child of this process to exit and reaps it; returns its wait status, or nil on timeout.
+    public static func reap(_ pid: Int32, timeout: Double = 10) -> Int32? {
+        var status: Int32 = 0
+        var result: Int32? = nil
+        _ = waitUntil(timeout: timeout, interval: 0.01) {
+            let rc = waitpid(pid, &status, WNOHANG)
+            if rc == pid { result = status; return true }
+            if rc < 0 { result = -1; return true }
+            return false
+        }
+        return result
+    }
+
+    /// SIGKILLs each pid still alive (a test's last resort cleanup) and reaps those that are our children.
+    public static func killAll(_ pids: [Int32]) {
+        for pid in pids where isAlive(pid) { kill(pid, SIGKILL) }
+        for pid in pids {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+        }
+    }
+
+    /// Kills every live process carrying the marker (cleanup for trees under test).
+    public static func killCarrying(_ name: String, _ value: String) {
+        for _ in 0..<5 {
+            let pids = pidsCarrying(name, value)
+            if pids.isEmpty { return }
+            for pid in pids { kill(pid, SIGKILL) }
+            usleep(50_000)
+        }
+    }
+
+    /// A fresh temporary directory (removed by the caller with `removeDirectory`).
+    public static func temporaryDirectory(_ prefix: String = "overseer-test") -> String {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { buffer in String(cString: mkdtemp(buffer.baseAddress!)) }
+        return path
+    }
+
+    public static func removeDirectory(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// A random marker value for tagging the processes of one test.
+    public static func uniqueMarker() -> String {
+        "t\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Open file descriptors of this process.
+    public static func openFDCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    /// Direct children of this process, live or zombie.
+    public static func children() -> [Int32] {
+        let me = getpid()
+        return ProcessSnapshot.capture().processes.values.filter { $0.ppid == me }.map(\.pid)
+    }
+}
