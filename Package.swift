@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerProcess", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

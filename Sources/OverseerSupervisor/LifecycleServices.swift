@@ -58,12 +58,15 @@ public struct WatchdogService: Service {
         }
         let interval = timeout / 2
         logger.info("watchdog enabled", metadata: ["interval_ms": "\(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)"])
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            for loop in group.makeIterator() {
-                try await loop.submit {}.get()
+        // The sleep must end as soon as shutdown begins, or stopping would wait out the interval.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                for loop in group.makeIterator() {
+                    try await loop.submit {}.get()
+                }
+                notifier.watchdogPing()
+                try await Task.sleep(for: interval)
             }
-            notifier.watchdogPing()
-            try? await Task.sleep(for: interval)
         }
     }
 }
