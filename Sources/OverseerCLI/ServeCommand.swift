@@ -62,11 +62,17 @@ struct ConfigCommand: AsyncParsableCommand {
 
     @OptionGroup var config: ConfigFileOption
     @Flag(name: .customLong("json"), help: "Print JSON.") var json = false
+    @Option(name: .customLong("get"), help: "Print only this key's value (e.g. socket_path).") var key: String?
 
     func run() async throws {
         try await reportingErrors {
             let resolved = try config.load()
-            if json {
+            if let key {
+                guard let value = resolved.value(of: key) else {
+                    throw CLIError("unknown key \"\(key)\"; known keys: \(OverseerConfig.keyNames.joined(separator: ", "))", exitCode: 64)
+                }
+                print(value)
+            } else if json {
                 print(resolved.renderJSON())
             } else {
                 print("config file: \(resolved.filePath ?? "(none)")")

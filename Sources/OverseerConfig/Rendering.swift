@@ -114,3 +114,21 @@ extension ResolvedConfig {
             + "\n  },\n  \"warnings\": \(warningList)\n}\n"
     }
 }
+
+extension DisplayValue {
+    /// The value as a shell script wants it: strings unquoted, lists comma-separated.
+    var plain: String {
+        switch self {
+        case .string(let text): text
+        case .number(let text): text
+        case .list(let items): items.map(\.plain).joined(separator: ",")
+        }
+    }
+}
+
+extension ResolvedConfig {
+    /// One key's effective value in plain form (for `overseer config --get KEY`), or nil for an unknown key.
+    public func value(of key: String) -> String? {
+        ConfigKeys.byName[key].map { $0.display(config).plain }
+    }
+}

@@ -1,0 +1,44 @@
+# Shared by Scripts/*: make sure the Debian packages the project needs are present.
+# As root, missing ones are installed (apt-get update once, then apt-get install -y);
+# otherwise the exact command to run is printed and the script exits non-zero.
+
+# ensure_packages PKG:CHECK...   CHECK is a file that the package provides.
+ensure_packages() {
+    local missing=()
+    local item pkg check
+    for item in "$@"; do
+        pkg=${item%%:*}
+        check=${item#*:}
+        if [ ! -e "$check" ] && ! command -v "$check" >/dev/null 2>&1; then
+            missing+=("$pkg")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "overseer: missing Debian packages: ${missing[*]}" >&2
+        echo "Install them with:" >&2
+        echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "==> installing ${missing[*]}" >&2
+    if [ -z "${OVERSEER_APT_UPDATED:-}" ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+        export OVERSEER_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# What building needs: libsystemd's headers (sd-daemon.h) and pkg-config to find it.
+ensure_build_deps() {
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "overseer: the Swift toolchain (swift) is not on PATH" >&2
+        exit 1
+    fi
+    ensure_packages libsystemd-dev:/usr/include/systemd/sd-daemon.h pkg-config:pkg-config
+}
+
+# What the tests use besides: ps, python3, script(1), setpriv, systemd-analyze.
+ensure_test_deps() {
+    ensure_build_deps
+    ensure_packages procps:ps python3:python3 bsdutils:script util-linux:setpriv systemd:systemd-analyze
+}
