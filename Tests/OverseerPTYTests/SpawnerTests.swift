@@ -28,10 +28,15 @@ final class SpawnerTests: XCTestCase {
         return try Spawner.spawnInPTY(SpawnSpec(argv: argv, cwd: cwd, environment: environment, rows: 33, cols: 101))
     }
 
+    override func setUp() {
+        TestProcesses.becomeSubreaper()
+    }
+
     func finish(_ process: SpawnedPTYProcess) {
-        kill(process.pid, SIGKILL)
+        TestProcesses.killCarrying("OVERSEER_AGENT_ID", "spawner-test")
         _ = TestProcesses.reap(process.pid)
         close(process.masterFD)
+        TestProcesses.reapZombieChildren()
     }
 
     func testAgentIsSessionLeaderWithThePTYAsControllingTerminal() throws {

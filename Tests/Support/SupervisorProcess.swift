@@ -72,6 +72,7 @@ public final class SupervisorProcess: @unchecked Sendable {
         let status = TestProcesses.reap(pid, timeout: timeout)
         if status == nil { kill(pid, SIGKILL); _ = TestProcesses.reap(pid, timeout: 5) }
         pid = 0
+        TestProcesses.reapZombieChildren()
         return status
     }
 
@@ -81,6 +82,7 @@ public final class SupervisorProcess: @unchecked Sendable {
         kill(pid, SIGKILL)
         _ = TestProcesses.reap(pid, timeout: 10)
         pid = 0
+        TestProcesses.reapZombieChildren()
     }
 
     public func removeFiles() {
@@ -94,6 +96,7 @@ public final class SupervisorProcess: @unchecked Sendable {
 
 /// Spawns a plain child (no PTY) with the given stdio; used to start test binaries.
 public func spawnPlain(argv: [String], environment: [String: String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false) throws -> Int32 {
+    TestProcesses.becomeSubreaper()
     let cArgv = argv.map { strdup($0) } + [nil]
     let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {

@@ -1,4 +1,5 @@
 import Foundation
+import COverseerSys
 import OverseerProcess
 #if canImport(Glibc)
 import Glibc
@@ -59,22 +60,45 @@ public enum TestProcesses {
 
     /// SIGKILLs each pid still alive (a test's last resort cleanup) and reaps those that are our children.
     public static func killAll(_ pids: [Int32]) {
+        let me = getpid()
+        let ours = pids.filter { (try? ProcStat.read(pid: $0))?.ppid == me }
         for pid in pids where isAlive(pid) { kill(pid, SIGKILL) }
-        for pid in pids {
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, WNOHANG)
-        }
+        for pid in ours { _ = reap(pid, timeout: 5) }
+        reapZombieChildren()
     }
 
-    /// Kills every live process carrying the marker (cleanup for trees under test).
+    /// Reaps children of this process that have already exited (orphans adopted as
+    /// subreaper). Call it only once the processes a test waits for have been reaped.
+    public static func reapZombieChildren(settle: Double = 0.2) {
+        let deadline = Date().addingTimeInterval(settle)
+        repeat {
+            for pid in zombies(parent: getpid()) {
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, WNOHANG)
+            }
+            usleep(20_000)
+        } while Date() < deadline
+    }
+
+    /// Kills every live process carrying the marker (cleanup for trees under test), and
+    /// reaps those that are (or became, as orphans) this process's children.
     public static func killCarrying(_ name: String, _ value: String) {
         for _ in 0..<5 {
             let pids = pidsCarrying(name, value)
-            if pids.isEmpty { return }
-            for pid in pids { kill(pid, SIGKILL) }
-            usleep(50_000)
+            if pids.isEmpty { break }
+            killAll(pids)
         }
+        reapZombieChildren()
     }
+
+    /// Makes this test process a child subreaper (once): orphans of the trees tests start
+    /// re-parent here, where the tests reap them, instead of to pid 1 — which, on some
+    /// machines, never reaps them.
+    public static func becomeSubreaper() {
+        _ = subreaperOnce
+    }
+
+    private static let subreaperOnce: Bool = ov_set_child_subreaper(1) == 0
 
     /// A fresh temporary directory (removed by the caller with `removeDirectory`).
     public static func temporaryDirectory(_ prefix: String = "overseer-test") -> String {
