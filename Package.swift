@@ -10,6 +10,8 @@ import PackageDescription
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine.
+/// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
+/// - `OverseerReaper`: `overseer reap`, one pass that kills stranded agents' trees.
 /// - `OverseerSupervisor`: agents, child reaping, configuration, systemd integration.
 /// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket).
 /// - `OverseerClient`: the client side of that API, used by the CLI.
@@ -66,9 +68,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerRegistry",
+            dependencies: ["OverseerProcess"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerReaper",
+            dependencies: [
+                "OverseerProcess", "OverseerKill", "OverseerRegistry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill",
+                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -98,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerConfig", "OverseerSupervisor", "OverseerAPI", "OverseerClient", "OverseerKill", "OverseerProcess", "OverseerPTY", "COverseerSys",
+                "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerRegistry", "OverseerAPI", "OverseerClient", "OverseerKill", "OverseerProcess", "OverseerPTY", "COverseerSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,6 +130,11 @@ let package = Package(
         .testTarget(
             name: "OverseerConfigTests",
             dependencies: ["OverseerConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerRegistryTests",
+            dependencies: ["OverseerRegistry", "OverseerProcess"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -148,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -98,14 +98,9 @@ def drain(sup, data_file):
     for i in range(REPEATS):
         t0 = time.monotonic()
         sup.spawn(f"drain{i}", cmd)
-        cursor = 0
-        while True:  # long-poll the output until the PTY has closed
-            out = sup.call("GET", f"/v1/agents/drain{i}/output?cursor={cursor}&limit=1&wait=30")
-            cursor = out["next"]
-            if out["closed"]:
-                break
-            info = sup.call("GET", f"/v1/agents/drain{i}")
-            cursor = info["output_bytes"]
+        # One long poll past any possible end returns when the PTY closes (all output drained).
+        while not sup.call("GET", f"/v1/agents/drain{i}/output?cursor={1 << 60}&wait=30")["closed"]:
+            pass
         results["overseer"].append(time.monotonic() - t0)
         sup.release(f"drain{i}")
 

@@ -40,7 +40,19 @@ public struct APIError: HTTPResponseError, Sendable {
         case .invalidSize: APIError(.badRequest, code: "invalid_size", error.description, field: "rows")
         case .terminalClosed: APIError(.conflict, code: "terminal_closed", error.description)
         case .shuttingDown: APIError(.serviceUnavailable, code: "shutting_down", error.description)
+        case .dispatchNotFound: APIError(.notFound, code: "dispatch_not_found", error.description)
+        case .dispatchClosed: APIError(.conflict, code: "dispatch_closed", error.description)
+        case .registryUnavailable: APIError(.serviceUnavailable, code: "registry_unavailable", error.description)
         }
+    }
+}
+
+/// Runs an agent-manager call, turning its typed error into an API error.
+func callManager<T>(_ body: () async throws(AgentError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw APIError.from(error)
     }
 }
 

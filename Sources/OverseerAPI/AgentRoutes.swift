@@ -14,7 +14,7 @@ struct AgentRoutes {
         agents.get { _, _ in try JSONResponse.make(AgentList(agents: manager.list())) }
         agents.get(":name") { _, context in
             let agent = try name(context)
-            let info = try await call { () async throws(AgentError) in try await manager.info(name: agent, withTree: true) }
+            let info = try await callManager { () async throws(AgentError) in try await manager.info(name: agent, withTree: true) }
             return try JSONResponse.make(info)
         }
         agents.post(":name/input") { request, context in try await input(request, context) }
@@ -22,12 +22,12 @@ struct AgentRoutes {
         agents.post(":name/resize") { request, context in
             let body = try await JSONResponse.decode(ResizeRequest.self, from: request, context: context)
             let agent = try name(context)
-            try await call { () async throws(AgentError) in try manager.resize(name: agent, rows: body.rows, cols: body.cols) }
+            try await callManager { () async throws(AgentError) in try manager.resize(name: agent, rows: body.rows, cols: body.cols) }
             return try JSONResponse.make(body)
         }
         agents.post(":name/release") { _, context in
             let agent = try name(context)
-            let result = try await call { () async throws(AgentError) in try await manager.release(name: agent) }
+            let result = try await callManager { () async throws(AgentError) in try await manager.release(name: agent) }
             return try JSONResponse.make(result)
         }
     }
@@ -36,20 +36,12 @@ struct AgentRoutes {
         try context.parameters.require("name")
     }
 
-    /// Runs a manager call, turning its typed error into an API error.
-    func call<T>(_ body: () async throws(AgentError) -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            throw APIError.from(error)
-        }
-    }
 
     func spawn(_ request: Request, _ context: OverseerRequestContext) async throws -> Response {
         let body = try await JSONResponse.decode(SpawnRequest.self, from: request, context: context)
         if body.argv.isEmpty { throw APIError.badRequest("argv must name a program to run", field: "argv") }
         if let cwd = body.cwd, !cwd.hasPrefix("/") { throw APIError.badRequest("cwd must be an absolute path", field: "cwd") }
-        let info = try await call { () async throws(AgentError) in try await manager.spawn(body) }
+        let info = try await callManager { () async throws(AgentError) in try await manager.spawn(body) }
         return try JSONResponse.make(info, status: .created)
     }
 
@@ -68,7 +60,7 @@ struct AgentRoutes {
         if body.enter == true { bytes.append(0x0D) }
         if bytes.isEmpty { throw APIError.badRequest("input is empty", field: "text") }
         let count = bytes.count
-        try await call { () async throws(AgentError) in try await manager.write(name: agent, bytes: bytes) }
+        try await callManager { () async throws(AgentError) in try await manager.write(name: agent, bytes: bytes) }
         return try JSONResponse.make(InputResult(agent: agent, bytes: count))
     }
 
@@ -82,11 +74,11 @@ struct AgentRoutes {
         let wait = try queryNumber(query, "wait", as: Double.self) ?? 0
         if wait > 0 {
             let seconds = min(wait, 30)
-            try await call { () async throws(AgentError) in
+            try await callManager { () async throws(AgentError) in
                 try await manager.waitForOutput(name: agent, after: cursor, timeout: .milliseconds(Int(seconds * 1000)))
             }
         }
-        let chunk = try await call { () async throws(AgentError) in try manager.output(name: agent, cursor: cursor, limit: max(limit, 1)) }
+        let chunk = try await callManager { () async throws(AgentError) in try manager.output(name: agent, cursor: cursor, limit: max(limit, 1)) }
         if query.get("format") == "raw" {
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"

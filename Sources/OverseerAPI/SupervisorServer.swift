@@ -10,11 +10,13 @@ import ServiceLifecycle
 public enum ServerError: Error, CustomStringConvertible {
     case socketInUse(String)
     case socketDirectory(String, String)
+    case registry(String, String)
 
     public var description: String {
         switch self {
         case .socketInUse(let path): "another supervisor is already listening on \(path)"
         case .socketDirectory(let path, let reason): "cannot prepare the socket directory \(path): \(reason)"
+        case .registry(let path, let reason): "cannot write the registry \(path): \(reason)"
         }
     }
 }
@@ -38,6 +40,14 @@ public struct SupervisorServer: Sendable {
         umask(0o077) // the socket, transcripts and state files are the owner's alone
         let group = MultiThreadedEventLoopGroup.singleton
         let manager = AgentManager(settings: settings, group: group, logger: logger)
+        if let registry = manager.registry {
+            // The registry must be writable (and trusted) before we report ready.
+            do {
+                try await registry.flush()
+            } catch {
+                throw ServerError.registry(registry.path, "\(error)")
+            }
+        }
         let router = APIRouter.make(manager: manager)
         let socketPath = self.socketPath
         let notifier = self.notifier
@@ -56,6 +66,7 @@ public struct SupervisorServer: Sendable {
         let services: [any Service] = [
             WatchdogService(notifier: notifier, group: group, logger: logger),
             AgentManagerService(manager: manager),
+            RegistryHeartbeatService(manager: manager, interval: .milliseconds(Int(settings.heartbeatIntervalSeconds * 1000))),
             StatusService(manager: manager, notifier: notifier),
             app,
             ShutdownAnnouncer(manager: manager, notifier: notifier, logger: logger),

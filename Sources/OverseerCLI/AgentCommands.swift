@@ -16,6 +16,8 @@ struct SpawnCommand: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "Label KEY=VALUE (repeatable).") var labels: [String] = []
     @Option(help: "Terminal rows.") var rows: UInt16?
     @Option(help: "Terminal columns.") var cols: UInt16?
+    @Option(help: "Dispatch (unit of work) to spawn the agent into.") var dispatch: String?
+    @Option(help: "The agent's role.") var role: String?
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.") var argv: [String] = []
 
     func validate() throws {
@@ -26,7 +28,8 @@ struct SpawnCommand: AsyncParsableCommand {
         try await reportingErrors {
             let request = SpawnRequest(
                 name: name, argv: argv, cwd: cwd ?? FileManager.default.currentDirectoryPath,
-                env: try Self.pairs(env, what: "--env"), rows: rows, cols: cols, labels: try Self.pairs(labels, what: "--label")
+                env: try Self.pairs(env, what: "--env"), rows: rows, cols: cols, labels: try Self.pairs(labels, what: "--label"),
+                dispatch: dispatch, role: role
             )
             let info = try await options.client().post("/v1/agents", body: request, as: AgentInfo.self)
             if options.json { try printJSON(info) } else { print("spawned \(info.name): pid \(info.pid), incarnation \(info.incarnation)") }

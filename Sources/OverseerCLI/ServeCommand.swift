@@ -51,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
             killGraceSeconds: config.killGraceSeconds,
             protectedPIDs: config.protectedPIDs.map { Int32($0) },
             protectedPidfiles: config.protectedPIDFiles,
-            releaseOnShutdown: config.onShutdown == .release
+            releaseOnShutdown: config.onShutdown == .release,
+            registryPath: config.registryPath,
+            heartbeatIntervalSeconds: config.heartbeatIntervalSeconds
         )
     }
 }

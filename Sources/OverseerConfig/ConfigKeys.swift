@@ -20,6 +20,11 @@ enum ConfigKeys {
         ConfigKey("default_cols", \.defaultCols, .integer(1...1_000)),
         ConfigKey("protected_pids", \.protectedPIDs, .list(of: .processID, noun: "process ids (integers from 1 to 2147483647)")),
         ConfigKey("protected_pidfiles", \.protectedPIDFiles, .list(of: .absolutePath, noun: "absolute paths")),
+        ConfigKey("registry_path", \.registryPath, .absolutePath),
+        ConfigKey("heartbeat_interval_seconds", \.heartbeatIntervalSeconds, .number(above: 0, atMost: 3600)),
+        ConfigKey("stale_after_seconds", \.staleAfterSeconds, .number(above: 0, atMost: 86400)),
+        ConfigKey("unresolved_ttl_seconds", \.unresolvedTTLSeconds, .number(above: 0, atMost: 604800)),
+        ConfigKey("metrics_textfile", \.metricsTextfile, .absolutePath),
     ]
 
     /// Key descriptors by TOML name.

@@ -81,6 +81,9 @@ public struct ConfigLoader: Sendable {
             sources[key.name] = .flag(flag.flag)
         }
 
+        // Paths whose defaults live under state_dir follow it wherever it was set.
+        if sources["registry_path"] == .defaultValue { config.registryPath = config.stateDir + "/registry.json" }
+        if sources["metrics_textfile"] == .defaultValue { config.metricsTextfile = config.stateDir + "/metrics/overseer-reap.prom" }
         return ResolvedConfig(config: config, sources: sources, warnings: warnings, filePath: filePath)
     }
 

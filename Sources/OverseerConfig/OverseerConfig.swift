@@ -30,6 +30,16 @@ public struct OverseerConfig: Sendable, Equatable {
     public var protectedPIDs: [Int] = []
     /// `protected_pidfiles`: absolute paths of pid files whose processes must never be signalled.
     public var protectedPIDFiles: [String] = []
+    /// `registry_path`: the in-flight registry (default: `<state_dir>/registry.json`).
+    public var registryPath: String = ""
+    /// `heartbeat_interval_seconds`: how often the supervisor rewrites the registry's heartbeat.
+    public var heartbeatIntervalSeconds: Double = 15
+    /// `stale_after_seconds`: a supervisor heartbeat older than this counts as dead for the reaper.
+    public var staleAfterSeconds: Double = 60
+    /// `unresolved_ttl_seconds`: how long the reaper keeps retrying an entry it cannot resolve.
+    public var unresolvedTTLSeconds: Double = 300
+    /// `metrics_textfile`: where the reaper writes its Prometheus textfile (default: `<state_dir>/metrics/overseer-reap.prom`).
+    public var metricsTextfile: String = ""
 
     /// Creates a configuration with the given paths and built-in defaults for everything else.
     public init(socketPath: String, stateDir: String) {
@@ -54,9 +64,9 @@ public enum LogLevel: String, Sendable, Equatable, CaseIterable {
 
 /// What the supervisor does with running agents when it shuts down.
 public enum ShutdownPolicy: String, Sendable, Equatable, CaseIterable {
-    /// Let agents keep running, detached from the supervisor.
+    /// Release every agent: kill its whole process tree before exiting.
     case release
-    /// Leave agents as they are for a later supervisor to pick up.
+    /// Leave agents running; their registry entries let the reaper find them later.
     case leave
 }
 

@@ -42,6 +42,13 @@ public struct SkippedProcess: Codable, Sendable, Equatable {
     public var identity: ProcessIdentity?
     public var comm: String?
     public var reason: SkipReason
+
+    public init(pid: Int32, identity: ProcessIdentity?, comm: String?, reason: SkipReason) {
+        self.pid = pid
+        self.identity = identity
+        self.comm = comm
+        self.reason = reason
+    }
 }
 
 /// Everything a kill did: every pid with identity, signals sent and outcome; what was

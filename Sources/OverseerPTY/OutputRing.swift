@@ -51,9 +51,15 @@ public final class OutputRing: Sendable {
                 state.storage.append(contentsOf: input.prefix(room))
                 input = input.dropFirst(room)
             }
-            for byte in input {
-                state.storage[state.head] = byte
-                state.head = (state.head + 1) % capacity
+            // Overwrite the oldest bytes in at most two contiguous copies.
+            while !input.isEmpty {
+                let run = min(input.count, capacity - state.head)
+                let head = state.head
+                state.storage.withUnsafeMutableBytes { storage in
+                    storage.baseAddress!.advanced(by: head).copyMemory(from: UnsafeRawBufferPointer(rebasing: input).baseAddress!, byteCount: run)
+                }
+                input = input.dropFirst(run)
+                state.head = (state.head + run) % capacity
             }
             state.end += UInt64(bytes.count)
             return state.takeWaiters()

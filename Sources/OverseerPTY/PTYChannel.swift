@@ -41,8 +41,12 @@ public final class AgentTerminal: Sendable {
         let controlFD = fcntl(masterFD, F_DUPFD_CLOEXEC, 3)
         guard controlFD >= 0 else { throw TerminalError.resizeFailed(errno: errno) }
         do {
+            // Read in large chunks and several times per wakeup: PTY output comes in bursts
+            // and every extra trip through epoll costs throughput.
             let channel = try await NIOPipeBootstrap(group: group)
                 .channelOption(.allowRemoteHalfClosure, value: false)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+                .channelOption(.maxMessagesPerRead, value: 16)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(

@@ -32,6 +32,7 @@ extension AgentManager {
             return record?.terminal
         }
         await terminal?.close()
+        await persistRegistry()
         record(report)
         metrics.releases.increment()
         updateRunningGauge()
@@ -63,14 +64,16 @@ extension AgentManager {
         }
         for ring in rings { ring.wakeWaiters() }
         events.finishAll()
+        registryChanged() // status: stopping
     }
 
     /// Applies the shutdown policy: release every agent (default) or leave them for the reaper.
     /// New spawns are refused from here on.
     public func shutdown() async {
+        // Handed-off agents belong to the reaper now: never released here, entries kept.
         let names = mutate { state -> [String] in
             state.shuttingDown = true
-            return Array(state.agents.keys)
+            return state.agents.values.filter { $0.info.handoff == .none }.map(\.info.name)
         }
         if settings.releaseOnShutdown {
             await withTaskGroup(of: Void.self) { group in
@@ -82,6 +85,7 @@ extension AgentManager {
             logger.notice("leaving agents running for the reaper", metadata: ["agents": "\(names.joined(separator: ","))"])
         }
         events.finishAll()
+        await persistRegistry()
         try? await blocking.shutdownGracefully()
     }
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import OverseerKill
 import OverseerProcess
 import OverseerPTY
+import OverseerRegistry
 import Synchronization
 
 /// Owns the agents: spawns them into PTYs, records their exits, feeds them input, and
@@ -21,6 +22,7 @@ public final class AgentManager: Sendable {
         var agents: [String: Record] = [:]
         var reserved: Set<String> = []
         var pidIndex: [Int32: String] = [:]
+        var dispatches: [String: DispatchInfo] = [:]
         var shuttingDown = false
     }
 
@@ -34,6 +36,10 @@ public final class AgentManager: Sendable {
     let baseEnvironment: [String: String]
     private let state = Mutex(State())
     private let handlerID = Mutex<Int?>(nil)
+    /// The durable in-flight registry, when one is configured.
+    public let registry: RegistryWriter?
+    /// This supervisor's own identity (the owner recorded on registry entries).
+    public let identity: ProcessIdentity
 
     public init(settings: SupervisorSettings, group: any EventLoopGroup, events: EventHub = EventHub(), metrics: SupervisorMetrics = SupervisorMetrics(), logger: Logger, reaper: ChildReaper = .shared, baseEnvironment: [String: String] = AgentEnvironment.current()) {
         self.settings = settings
@@ -43,8 +49,16 @@ public final class AgentManager: Sendable {
         self.logger = logger
         self.reaper = reaper
         self.baseEnvironment = baseEnvironment
-        self.blocking = NIOThreadPool(numberOfThreads: 4)
-        blocking.start()
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        self.blocking = pool
+        let identity = ProcessIdentity.current(pid: getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0, bootID: BootID.current)
+        self.identity = identity
+        let entries = RegistryEntriesBox()
+        self.registry = settings.registryPath.map { path in
+            RegistryWriter(store: RegistryStore(path: path), owner: identity, pool: pool, metrics: metrics, logger: logger, snapshot: { entries.snapshot() }, written: { entries.written($0, consumed: $1) })
+        }
+        entries.manager = self
     }
 
     /// Becomes a child subreaper and starts receiving child exits.
@@ -101,6 +115,10 @@ public final class AgentManager: Sendable {
 
     private func validate(_ request: SpawnRequest) throws(AgentError) {
         guard Self.isValidName(request.name) else { throw .invalidName(request.name) }
+        if let dispatch = request.dispatch {
+            guard let info = state.withLock({ $0.dispatches[dispatch] }) else { throw .dispatchNotFound(dispatch) }
+            guard info.state == .open else { throw .dispatchClosed(dispatch, state: info.state.rawValue) }
+        }
         if request.argv.isEmpty { throw .spawnFailed(SpawnError.emptyArgv.description) }
         let rows = Int(request.rows ?? settings.defaultRows)
         let cols = Int(request.cols ?? settings.defaultCols)
@@ -148,11 +166,12 @@ public final class AgentManager: Sendable {
                     identity: ProcessIdentity(pid: spawned.pid, startTime: startTime, bootID: BootID.current),
                     argv: request.argv, cwd: cwd, labels: request.labels ?? [:], rows: rows, cols: cols,
                     state: .running, exit: nil, spawnedAt: epochNow(), exitedAt: nil,
-                    transcript: transcript?.path, outputBytes: 0, tree: nil
+                    transcript: transcript?.path, outputBytes: 0, tree: nil, dispatch: request.dispatch, role: request.role
                 )
                 state.withLock { state in
                     state.agents[request.name] = Record(info: info, ring: ring, terminal: nil)
                     state.pidIndex[spawned.pid] = request.name
+                    if let dispatch = request.dispatch { state.dispatches[dispatch]?.agents.append(request.name) }
                 }
                 return (spawned, info)
             }
@@ -177,6 +196,7 @@ public final class AgentManager: Sendable {
         updateRunningGauge()
         logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "argv": "\(request.argv.joined(separator: " "))"])
         events.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: id, incarnation: incarnation, pid: info.pid, time: info.spawnedAt) }
+        await persistRegistry()
         return info
     }
 
@@ -206,6 +226,7 @@ public final class AgentManager: Sendable {
             return false
         }
         updateRunningGauge()
+        registryChanged()
         logger.info("agent exited", metadata: ["agent": "\(info.name)", "pid": "\(pid)", "status": "\(status)"])
         events.publish { AgentEvent(sequence: $0, type: .agentExited, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: pid, time: info.exitedAt ?? epochNow(), exit: status) }
         return true

@@ -20,8 +20,13 @@ public struct SpawnRequest: Codable, Sendable {
     public var rows: UInt16?
     public var cols: UInt16?
     public var labels: [String: String]?
+    /// The dispatch (unit of work) this agent belongs to.
+    public var dispatch: String?
+    public var role: String?
 
-    public init(name: String, argv: [String], cwd: String? = nil, env: [String: String]? = nil, rows: UInt16? = nil, cols: UInt16? = nil, labels: [String: String]? = nil) {
+    public init(name: String, argv: [String], cwd: String? = nil, env: [String: String]? = nil, rows: UInt16? = nil, cols: UInt16? = nil, labels: [String: String]? = nil, dispatch: String? = nil, role: String? = nil) {
+        self.dispatch = dispatch
+        self.role = role
         self.name = name
         self.argv = argv
         self.cwd = cwd
@@ -67,13 +72,28 @@ public struct AgentInfo: Codable, Sendable {
     public var outputBytes: UInt64
     /// Filled in by single-agent queries.
     public var tree: [TreeProcess]?
+    public var dispatch: String?
+    public var role: String?
+    /// Set once the agent's dispatch failed and it was handed to the reaper.
+    public var handoff: HandoffState = .none
 
     enum CodingKeys: String, CodingKey {
-        case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree
+        case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff
         case spawnedAt = "spawned_at"
         case exitedAt = "exited_at"
         case outputBytes = "output_bytes"
     }
+}
+
+/// Where an agent stands in a dispatch-failure handoff.
+public enum HandoffState: String, Codable, Sendable {
+    case none
+    /// Marked `dispatch_failed`, not yet on disk.
+    case pending
+    /// On disk as `dispatch_failed`: the reaper owns it.
+    case persisted
+    /// The reaper has killed its tree and removed the entry.
+    case consumed
 }
 
 /// The result of releasing an agent.
@@ -96,6 +116,9 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case invalidSize(rows: Int, cols: Int)
     case terminalClosed(String)
     case shuttingDown
+    case dispatchNotFound(String)
+    case dispatchClosed(String, state: String)
+    case registryUnavailable(String)
 
     public var description: String {
         switch self {
@@ -110,6 +133,9 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
         case .invalidSize(let rows, let cols): "terminal size \(rows)x\(cols) is out of range (1-1000 each)"
         case .terminalClosed(let name): "agent \"\(name)\" has no open terminal"
         case .shuttingDown: "the supervisor is shutting down"
+        case .dispatchNotFound(let id): "no dispatch \"\(id)\""
+        case .dispatchClosed(let id, let state): "dispatch \"\(id)\" is already \(state)"
+        case .registryUnavailable(let reason): "the registry could not be written: \(reason)"
         }
     }
 }
@@ -128,8 +154,13 @@ public struct SupervisorSettings: Sendable {
     public var protectedPidfiles: [String]
     /// Release agents on shutdown (true) or leave them for the reaper.
     public var releaseOnShutdown: Bool
+    /// The in-flight registry (nil: none is kept).
+    public var registryPath: String?
+    public var heartbeatIntervalSeconds: Double
 
-    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true) {
+    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15) {
+        self.registryPath = registryPath
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.stateDirectory = stateDirectory
         self.outputBufferBytes = outputBufferBytes
         self.transcriptMaxBytes = transcriptMaxBytes

@@ -91,3 +91,28 @@ public struct ShutdownAnnouncer: Service {
         manager.beginShutdown()
     }
 }
+
+/// Rewrites the registry every heartbeat interval, so the reaper can tell a live
+/// supervisor from a dead or wedged one.
+public struct RegistryHeartbeatService: Service {
+    let manager: AgentManager
+    let interval: Duration
+
+    public init(manager: AgentManager, interval: Duration) {
+        self.manager = manager
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        guard let registry = manager.registry else {
+            try? await gracefulShutdown()
+            return
+        }
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                try? await registry.flush()
+            }
+        }
+    }
+}

@@ -10,6 +10,7 @@ public final class SupervisorMetrics: Sendable {
     let releases: Metrics.Counter
     let orphansReaped: Metrics.Counter
     let agentsRunning: Metrics.Gauge
+    let registryWriteFailures: Metrics.Counter
     private let factory: PrometheusMetricsFactory
 
     public init() {
@@ -20,6 +21,7 @@ public final class SupervisorMetrics: Sendable {
         releases = Metrics.Counter(label: "overseer_releases_total", factory: factory)
         orphansReaped = Metrics.Counter(label: "overseer_orphans_reaped_total", factory: factory)
         agentsRunning = Metrics.Gauge(label: "overseer_agents_running", factory: factory)
+        registryWriteFailures = Metrics.Counter(label: "overseer_registry_write_failures_total", factory: factory)
     }
 
     /// Counts one signal of a kind (SIGSTOP, SIGTERM, SIGCONT, SIGKILL).

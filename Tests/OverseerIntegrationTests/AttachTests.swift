@@ -8,20 +8,6 @@ import XCTest
 
 /// `overseer attach` run on a real terminal (a PTY this test drives like a person would).
 final class AttachTests: SupervisorTestCase {
-    func readAvailable(_ fd: Int32, until needle: String, timeout: Double = 10) -> String {
-        var collected: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        _ = TestProcesses.waitUntil(timeout: timeout, interval: 0.02) {
-            while true {
-                let n = read(fd, &buffer, buffer.count)
-                if n <= 0 { break }
-                collected += buffer[0..<n]
-            }
-            return String(decoding: collected, as: UTF8.self).contains(needle)
-        }
-        return String(decoding: collected, as: UTF8.self)
-    }
-
     func testAttachForwardsKeystrokesWindowSizeAndDetaches() async throws {
         let agent = try await spawn("att", ["sh", "-c", "stty size; echo size-printed; cat"])
         _ = try await waitForOutput("att", containing: "size-printed")
@@ -37,7 +23,7 @@ final class AttachTests: SupervisorTestCase {
             _ = TestProcesses.reap(terminal.pid)
             close(terminal.masterFD)
         }
-        let banner = readAvailable(terminal.masterFD, until: "detach with Ctrl-]")
+        let banner = TestProcesses.readPTY(terminal.masterFD, until: "detach with Ctrl-]")
         XCTAssertTrue(banner.contains("attached to att"), banner)
 
         // The attach terminal's size was forwarded to the agent's PTY.
@@ -50,7 +36,7 @@ final class AttachTests: SupervisorTestCase {
 
         // Keystrokes typed into the attach terminal reach the agent (cat echoes them back).
         _ = "typed-through-attach\r".withCString { write(terminal.masterFD, $0, strlen($0)) }
-        let echoed = readAvailable(terminal.masterFD, until: "typed-through-attach")
+        let echoed = TestProcesses.readPTY(terminal.masterFD, until: "typed-through-attach")
         XCTAssertTrue(echoed.contains("typed-through-attach"), echoed)
         _ = try await waitForOutput("att", containing: "typed-through-attach")
 

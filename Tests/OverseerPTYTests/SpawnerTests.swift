@@ -7,21 +7,6 @@ import XCTest
 
 /// Spawning into a PTY with real programs, read back through the master.
 final class SpawnerTests: XCTestCase {
-    /// Reads the master until `needle` shows up or the timeout passes.
-    func readUntil(_ fd: Int32, contains needle: String, timeout: Double = 10) -> String {
-        var collected: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        _ = TestProcesses.waitUntil(timeout: timeout, interval: 0.01) {
-            while true {
-                let n = read(fd, &buffer, buffer.count)
-                if n <= 0 { break }
-                collected += buffer[0..<n]
-            }
-            return String(decoding: collected, as: UTF8.self).contains(needle)
-        }
-        return String(decoding: collected, as: UTF8.self)
-    }
-
     func spawn(_ argv: [String], env: [String: String] = [:], cwd: String? = nil) throws -> SpawnedPTYProcess {
         var environment = AgentEnvironment.build(inherited: ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1", "LISTEN_FDS": "3"], overrides: env, agentID: "spawner-test", incarnation: "i1")
         environment["PS1"] = "$ "
@@ -42,7 +27,7 @@ final class SpawnerTests: XCTestCase {
     func testAgentIsSessionLeaderWithThePTYAsControllingTerminal() throws {
         let process = try spawn(["/bin/sh", "-c", "tty; ps -o sid=,pgid=,tty= -p $$; stty size; echo \"env:$OVERSEER_AGENT_ID:$OVERSEER_INCARNATION:${NOTIFY_SOCKET-unset}:${WATCHDOG_USEC-unset}:${LISTEN_FDS-unset}\"; sleep 600"])
         defer { finish(process) }
-        let output = readUntil(process.masterFD, contains: "env:")
+        let output = TestProcesses.readPTY(process.masterFD, until: "env:")
         XCTAssertTrue(output.contains(process.slavePath), "tty prints the PTY slave: \(output)")
         let stat = try ProcStat.read(pid: process.pid)
         XCTAssertEqual(stat.sid, process.pid, "the agent leads its own session")
@@ -66,10 +51,10 @@ final class SpawnerTests: XCTestCase {
     func testResizeIsSeenByTheAgent() throws {
         let process = try spawn(["/bin/sh", "-c", "trap 'stty size' WINCH; echo ready; while :; do sleep 0.05; done"])
         defer { finish(process) }
-        _ = readUntil(process.masterFD, contains: "ready")
+        _ = TestProcesses.readPTY(process.masterFD, until: "ready")
         XCTAssertEqual(ov_pty_set_size(process.masterFD, 40, 120), 0)
         kill(process.pid, SIGWINCH) // the kernel sends it to the foreground group; be explicit for sh
-        XCTAssertTrue(readUntil(process.masterFD, contains: "40 120").contains("40 120"))
+        XCTAssertTrue(TestProcesses.readPTY(process.masterFD, until: "40 120").contains("40 120"))
     }
 
     func testFailedSpawnsNameTheCauseAndLeaveNothingBehind() throws {

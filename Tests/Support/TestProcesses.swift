@@ -127,3 +127,20 @@ public enum TestProcesses {
         return ProcessSnapshot.capture().processes.values.filter { $0.ppid == me }.map(\.pid)
     }
 }
+
+extension TestProcesses {
+    /// Reads a non-blocking PTY master until its output contains `needle` or the timeout passes.
+    public static func readPTY(_ fd: Int32, until needle: String, timeout: Double = 10) -> String {
+        var collected: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = waitUntil(timeout: timeout, interval: 0.01) {
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                collected += buffer[0..<n]
+            }
+            return String(decoding: collected, as: UTF8.self).contains(needle)
+        }
+        return String(decoding: collected, as: UTF8.self)
+    }
+}

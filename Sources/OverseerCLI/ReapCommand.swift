@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OverseerConfig
+import OverseerReaper
+import OverseerRegistry
+import OverseerSupervisor
+
+/// `overseer reap`: one pass of the orphan reaper (a systemd timer runs it every minute).
+struct ReapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reap",
+        abstract: "Kill the whole process trees of stranded agents listed in the in-flight registry.",
+        discussion: """
+        Reaps dispatch-failed entries always, and every entry of a supervisor that is dead or whose \
+        heartbeat is older than stale_after_seconds. Also reads a factory-sdk registry (--registry, \
+        --heartbeat) without ever rewriting it. Exit codes: 0 clean; 1 error; 2 survivors; \
+        3 unresolved entries; 4 registry refused (untrusted, or corrupt and moved aside).
+        """
+    )
+
+    @OptionGroup var config: ConfigFileOption
+    @Option(help: "Registry to read (registry_path).") var registry: String?
+    @Option(help: "A factory-sdk heartbeat file (default: the registry's heartbeatPath).") var heartbeat: String?
+    @Option(name: .customLong("protect-pid"), help: "Never signal this pid (repeatable).") var protectPIDs: [Int32] = []
+    @Option(name: .customLong("protect-pidfile"), help: "Never signal the pid in this file (repeatable).") var protectPidfiles: [String] = []
+    @Option(name: .customLong("kill-grace"), help: "Seconds between SIGTERM and SIGKILL (kill_grace_seconds).") var killGrace: String?
+    @Flag(name: .customLong("dry-run"), help: "Print the plan; signal nothing, change nothing.") var dryRun = false
+    @Flag(name: .customLong("json"), help: "Print the report as JSON.") var json = false
+
+    func run() async throws {
+        var flags: [String: FlagValue] = [:]
+        if let registry { flags["registry_path"] = FlagValue(registry, flag: "--registry") }
+        if let killGrace { flags["kill_grace_seconds"] = FlagValue(killGrace, flag: "--kill-grace") }
+        let resolved: ResolvedConfig
+        do {
+            resolved = try config.load(flags: flags)
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("overseer reap: \(error.message)\n".utf8))
+            throw ExitCode(ReapExit.refusedInput.rawValue)
+        }
+        let effective = resolved.config
+        let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        let logger = Logger(label: "overseer.reap")
+        let notifier = SystemdNotifier()
+        let options = ReapOptions(
+            registryPath: effective.registryPath, heartbeatPath: heartbeat,
+            staleAfterSeconds: effective.staleAfterSeconds, unresolvedTTLSeconds: effective.unresolvedTTLSeconds,
+            protectedPIDs: effective.protectedPIDs.map(Int32.init) + protectPIDs,
+            protectedPidfiles: effective.protectedPIDFiles + protectPidfiles,
+            graceSeconds: effective.killGraceSeconds, dryRun: dryRun
+        )
+        let report: ReapReport
+        do {
+            report = try Reaper(options: options, logger: logger).run()
+        } catch {
+            logger.error("reap refused", metadata: ["error": "\(error)"])
+            notifier.status("refused: \(error)")
+            FileHandle.standardError.write(Data("overseer reap: \(error)\n".utf8))
+            if case .refused = error { throw ExitCode(ReapExit.refusedInput.rawValue) }
+            throw ExitCode(ReapExit.error.rawValue)
+        }
+        if !dryRun {
+            do {
+                try ReapMetricsFile.write(report, to: effective.metricsTextfile)
+            } catch {
+                logger.warning("could not write the metrics textfile", metadata: ["path": "\(effective.metricsTextfile)", "error": "\(error)"])
+            }
+        }
+        logger.notice("\(report.summary)")
+        notifier.status(report.summary)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            Self.printHuman(report)
+        }
+        if !report.survivors.isEmpty { throw ExitCode(ReapExit.survivors.rawValue) }
+        if !report.unresolved.isEmpty { throw ExitCode(ReapExit.unresolved.rawValue) }
+    }
+
+    static func printHuman(_ report: ReapReport) {
+        for (agent, pids) in report.plan.sorted(by: { $0.key < $1.key }) {
+            print("would reap \(agent): pids \(pids.map(String.init).joined(separator: " "))")
+        }
+        for process in report.reaped {
+            print("reaped \(process.agent): pid \(process.pid) (\(process.comm)) \(process.signals.joined(separator: ",")) → \(process.outcome.rawValue)")
+        }
+        for skip in report.skipped {
+            print("skipped \(skip.agent ?? "-"): \(skip.pid.map { "pid \($0)" } ?? "entry") (\(skip.reason))")
+        }
+        for survivor in report.survivors { print("SURVIVOR \(survivor.agent): pid \(survivor.identity.pid)") }
+        for entry in report.unresolved { print("unresolved \(entry.agent): \(entry.reason) (attempt \(entry.attempts))") }
+        for name in report.dropped { print("dropped \(name): unresolved past its TTL") }
+        print(report.summary)
+    }
+}
+
+/// `overseer dispatch`: open a dispatch (a unit of work) to spawn agents into.
+struct DispatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dispatch", abstract: "Open a dispatch; spawn agents into it with `spawn --dispatch ID`.")
+
+    @OptionGroup var options: ClientOptions
+    @Option(name: .customLong("issue-key"), help: "Issue key (e.g. ENG-42).") var issueKey: String?
+    @Option(name: .customLong("issue-uuid")) var issueUUID: String?
+    @Option(name: .customLong("issue-path")) var issuePath: String?
+    @Option(name: .customLong("session"), help: "Session reference.") var session: String?
+    @Option(help: "Role of the agents.") var role: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let issue = (issueKey ?? issueUUID ?? issuePath) == nil ? nil : IssueRef(uuid: issueUUID, key: issueKey, path: issuePath)
+            let info = try await options.client().post("/v1/dispatches", body: DispatchRequest(issue: issue, sessionRef: session, role: role), as: DispatchInfo.self)
+            if options.json { try printJSON(info) } else { print(info.id) }
+        }
+    }
+}
+
+/// `overseer handoff DISPATCH`: the dispatch failed; hand its agents to the reaper.
+struct HandoffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "handoff", abstract: "Mark a dispatch failed: its agents are persisted as dispatch_failed for the reaper.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Dispatch id.") var dispatch: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let result = try await options.client().post("/v1/dispatches/\(SupervisorClient.segment(dispatch))/fail", body: [String: String](), as: HandoffResult.self)
+            if options.json {
+                try printJSON(result)
+            } else if result.handoff {
+                print("handed off \(result.agents.count) agents of \(result.dispatch) to the reaper: \(result.agents.joined(separator: ", "))")
+            } else {
+                print("dispatch \(result.dispatch) has no agents: nothing to hand off")
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import OverseerKill
+import OverseerProcess
+
+/// How a registry names one of an agent's root processes.
+public enum RootClaim: Sendable, Equatable {
+    /// pid + start time + boot id: provable.
+    case identity(ProcessIdentity)
+    /// pid + `ps -o lstart=` text (factory registries): provable to the second.
+    case lstart(pid: Int32, text: String)
+    /// A bare pid: accepted only when the process's command line names the agent.
+    case bare(pid: Int32)
+
+    var pid: Int32 {
+        switch self {
+        case .identity(let identity): identity.pid
+        case .lstart(let pid, _), .bare(let pid): pid
+        }
+    }
+}
+
+/// One stranded-agent candidate, whatever registry shape it came from.
+public struct ReapCandidate: Sendable {
+    /// The agent's name (for reports and the `--agent-name` scan).
+    public var name: String
+    /// Registry entry id (the OVERSEER_AGENT_ID marker value), when there is one.
+    public var id: String?
+    public var incarnation: String?
+    public var roots: [RootClaim]
+    /// Why this entry may be reaped now, or nil when it must be left alone (and why).
+    public var reapable: Bool
+    public var leftAloneReason: String?
+
+    public var marker: EnvironmentMarker? {
+        id.map { EnvironmentMarker(name: "OVERSEER_AGENT_ID", value: $0) }
+    }
+}
+
+/// What resolving a candidate against /proc found.
+enum Resolution {
+    /// Live root processes to kill.
+    case roots([ProcessIdentity], skipped: [SkippedProcess])
+    /// Nothing of the agent is alive: its tree is gone.
+    case gone(skipped: [SkippedProcess])
+    /// Several unrelated processes match its name: killing any could be a wrong kill.
+    case ambiguous([Int32])
+}
+
+/// A process the reaper killed, attributed to its agent.
+public struct ReapedProcess: Codable, Sendable, Equatable {
+    public var agent: String
+    public var pid: Int32
+    public var identity: ProcessIdentity
+    public var comm: String
+    public var signals: [String]
+    public var outcome: KillOutcome
+}
+
+/// A process (or entry) the reaper did not touch, and why.
+public struct ReapSkip: Codable, Sendable, Equatable {
+    public var agent: String?
+    public var pid: Int32?
+    public var reason: String
+}
+
+/// An entry the reaper could not resolve safely.
+public struct ReapUnresolved: Codable, Sendable, Equatable {
+    public var agent: String
+    public var reason: String
+    public var attempts: Int
+}
+
+/// A survivor after a kill, attributed to its agent.
+public struct ReapSurvivor: Codable, Sendable, Equatable {
+    public var agent: String
+    public var identity: ProcessIdentity
+}
+
+/// What one `overseer reap` pass did.
+public struct ReapReport: Codable, Sendable {
+    public var registry: String
+    public var format: String
+    public var dryRun: Bool
+    public var reaped: [ReapedProcess] = []
+    public var skipped: [ReapSkip] = []
+    public var survivors: [ReapSurvivor] = []
+    public var unresolved: [ReapUnresolved] = []
+    /// Entries removed from the registry (trees verified gone).
+    public var consumed: [String] = []
+    /// Unresolved entries dropped after `unresolved_ttl`.
+    public var dropped: [String] = []
+    /// Planned kills (dry run only): agent → pids.
+    public var plan: [String: [Int32]] = [:]
+    public var durationSeconds: Double = 0
+
+    enum CodingKeys: String, CodingKey {
+        case registry, format, reaped, skipped, survivors, unresolved, consumed, dropped, plan
+        case dryRun = "dry_run"
+        case durationSeconds = "duration_seconds"
+    }
+
+    public init(registry: String, format: String, dryRun: Bool) {
+        self.registry = registry
+        self.format = format
+        self.dryRun = dryRun
+    }
+
+    /// One line for STATUS= and the journal.
+    public var summary: String {
+        if dryRun {
+            return "dry run: would reap \(plan.values.reduce(0) { $0 + $1.count }) processes of \(plan.count) agents"
+        }
+        var parts = ["reaped \(reaped.count) processes of \(Set(reaped.map(\.agent)).count) agents"]
+        parts.append("\(survivors.count) survivors")
+        parts.append("\(unresolved.count) unresolved")
+        parts.append("\(skipped.count) skipped")
+        return parts.joined(separator: ", ") + String(format: " in %.2fs", durationSeconds)
+    }
+}
+
+/// Exit codes of `overseer reap`.
+public enum ReapExit: Int32 {
+    case clean = 0
+    case error = 1
+    case survivors = 2
+    case unresolved = 3
+    case refusedInput = 4
+}

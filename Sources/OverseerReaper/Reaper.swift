@@ -1,0 +1,249 @@
+import Foundation
+import Synchronization
+import Logging
+import OverseerKill
+import OverseerProcess
+import OverseerRegistry
+
+/// Settings of one reap pass.
+public struct ReapOptions: Sendable {
+    public var registryPath: String
+    /// A factory-sdk heartbeat file (overrides the registry's own `heartbeatPath`).
+    public var heartbeatPath: String?
+    public var staleAfterSeconds: Double
+    public var unresolvedTTLSeconds: Double
+    public var protectedPIDs: [Int32]
+    public var protectedPidfiles: [String]
+    public var graceSeconds: Double
+    public var dryRun: Bool
+    /// How long to wait for another reaper (or the supervisor) holding a lock.
+    public var lockTimeoutSeconds: Double
+
+    public init(registryPath: String, heartbeatPath: String? = nil, staleAfterSeconds: Double = 60, unresolvedTTLSeconds: Double = 300, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], graceSeconds: Double = 5, dryRun: Bool = false, lockTimeoutSeconds: Double = 120) {
+        self.registryPath = registryPath
+        self.heartbeatPath = heartbeatPath
+        self.staleAfterSeconds = staleAfterSeconds
+        self.unresolvedTTLSeconds = unresolvedTTLSeconds
+        self.protectedPIDs = protectedPIDs
+        self.protectedPidfiles = protectedPidfiles
+        self.graceSeconds = graceSeconds
+        self.dryRun = dryRun
+        self.lockTimeoutSeconds = lockTimeoutSeconds
+    }
+}
+
+/// Why a pass could not run at all.
+public enum ReapError: Error, CustomStringConvertible {
+    /// The registry was refused (untrusted, corrupt — moved aside —, or of an unknown shape).
+    case refused(String)
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .refused(let message), .failed(let message): message
+        }
+    }
+}
+
+/// `overseer reap`: one pass over the in-flight registry. Safe to run at any time, any
+/// number of times, concurrently with the supervisor and with itself (reapers exclude each
+/// other with a lock; registry changes are read-modify-write under the registry's lock).
+public struct Reaper: Sendable {
+    public let options: ReapOptions
+    let logger: Logger
+
+    public init(options: ReapOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() throws(ReapError) -> ReapReport {
+        let started = MonotonicClock.now
+        let store = RegistryStore(path: options.registryPath)
+        let passLock = RegistryStore(path: options.registryPath + ".reap")
+        do {
+            return try passLock.withLock(timeout: options.lockTimeoutSeconds) {
+                var report = try pass(store: store)
+                report.durationSeconds = MonotonicClock.now - started
+                return report
+            }
+        } catch let error as ReapError {
+            throw error
+        } catch let error as RegistryError {
+            throw Self.map(error)
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    static func map(_ error: RegistryError) -> ReapError {
+        switch error {
+        case .untrusted, .corrupt, .unsupportedVersion: .refused(error.description)
+        default: .failed(error.description)
+        }
+    }
+
+    func pass(store: RegistryStore) throws -> ReapReport {
+        let now = Date().timeIntervalSince1970
+        guard let raw = try store.withLock(timeout: options.lockTimeoutSeconds, { try store.loadRaw() }) else {
+            logger.info("no registry", metadata: ["path": "\(options.registryPath)"])
+            return ReapReport(registry: options.registryPath, format: "none", dryRun: options.dryRun)
+        }
+        let candidates: [ReapCandidate]
+        let ownerPIDs: Set<Int32>
+        let format = RegistryFormat.detect(raw)
+        switch format {
+        case .overseer:
+            guard let document = try store.withLock(timeout: options.lockTimeoutSeconds, { try store.load() }) else {
+                return ReapReport(registry: options.registryPath, format: "overseer", dryRun: options.dryRun)
+            }
+            (candidates, ownerPIDs) = OverseerCandidates.from(document, staleAfter: options.staleAfterSeconds, now: now)
+        case .factory:
+            let registry = try FactoryRegistry.decode(raw, path: options.registryPath)
+            let heartbeatPath = options.heartbeatPath ?? registry.heartbeatPath
+            let heartbeat = try heartbeatPath.flatMap { path in try RegistryStore(path: path).loadRaw().flatMap { try? FactoryHeartbeat.decode($0) } }
+            (candidates, ownerPIDs) = FactoryCandidates.from(registry, heartbeat: heartbeat, staleAfter: options.staleAfterSeconds, now: now)
+        case .unknown:
+            // Not a shape we know: loading it as ours moves it aside (corrupt) and reports why.
+            _ = try store.withLock(timeout: options.lockTimeoutSeconds) { try store.load() }
+            throw ReapError.refused("registry \(options.registryPath): neither an Overseer nor a factory registry")
+        }
+        var report = ReapReport(registry: options.registryPath, format: format == .overseer ? "overseer" : "factory", dryRun: options.dryRun)
+        let outcomes = act(on: candidates, ownerPIDs: ownerPIDs, report: &report)
+        if format == .overseer && !options.dryRun {
+            try consume(outcomes, store: store, now: now, report: &report)
+        } else {
+            for (candidate, outcome) in outcomes {
+                if case .unresolved(let reason) = outcome { report.unresolved.append(ReapUnresolved(agent: candidate.name, reason: reason, attempts: 1)) }
+            }
+        }
+        return report
+    }
+
+    /// Everything never to be signalled in this pass.
+    func protectedSet(ownerPIDs: Set<Int32>) -> Set<Int32> {
+        let pidfiles = ProtectedPIDs.fromPidfiles(options.protectedPidfiles)
+        for problem in pidfiles.problems { logger.warning("\(problem)") }
+        return Set(options.protectedPIDs).union(pidfiles.pids).union(ownerPIDs).union(ProtectedPIDs.callerAndAncestors())
+    }
+
+    /// Resolves and kills (or plans) each reapable candidate.
+    func act(on candidates: [ReapCandidate], ownerPIDs: Set<Int32>, report: inout ReapReport) -> [(ReapCandidate, Outcome)] {
+        let protected = protectedSet(ownerPIDs: ownerPIDs)
+        let resolver = Resolver(snapshot: ProcessSnapshot.capture(), protected: protected)
+        let engine = KillEngine(options: KillOptions(graceSeconds: options.graceSeconds, protected: protected, reapOwnChildren: true))
+        var work: [(ReapCandidate, KillTarget)] = []
+        var outcomes: [(ReapCandidate, Outcome)] = []
+        for candidate in candidates {
+            guard candidate.reapable else {
+                report.skipped.append(ReapSkip(agent: candidate.name, pid: nil, reason: candidate.leftAloneReason ?? "not reapable"))
+                logger.info("left alone", metadata: ["agent": "\(candidate.name)", "reason": "\(candidate.leftAloneReason ?? "")"])
+                continue
+            }
+            switch resolver.resolve(candidate) {
+            case .roots(let roots, let skipped):
+                record(skipped, agent: candidate.name, into: &report)
+                work.append((candidate, KillTarget(roots: roots, marker: candidate.marker)))
+            case .gone(let skipped):
+                record(skipped, agent: candidate.name, into: &report)
+                logger.info("tree already gone", metadata: ["agent": "\(candidate.name)"])
+                outcomes.append((candidate, .gone))
+            case .ambiguous(let pids):
+                let reason = "ambiguous: \(pids.count) unrelated processes carry --agent-name \(candidate.name) (\(pids.map(String.init).joined(separator: ",")))"
+                logger.warning("not reaped", metadata: ["agent": "\(candidate.name)", "reason": "\(reason)"])
+                outcomes.append((candidate, .unresolved(reason)))
+            }
+        }
+        if options.dryRun {
+            for (candidate, target) in work {
+                let plan = engine.plan(target)
+                report.plan[candidate.name] = plan.members.map(\.0.pid).sorted()
+                record(plan.skipped, agent: candidate.name, into: &report)
+                logger.info("would reap", metadata: ["agent": "\(candidate.name)", "pids": "\(report.plan[candidate.name] ?? [])"])
+            }
+            return outcomes
+        }
+        let reports = ParallelKills.run(work.map(\.1), engine: engine)
+        for ((candidate, _), kill) in zip(work, reports) {
+            for process in kill.processes {
+                report.reaped.append(ReapedProcess(agent: candidate.name, pid: process.identity.pid, identity: process.identity, comm: process.comm, signals: process.signals, outcome: process.outcome))
+                logger.notice("reaped", metadata: ["agent": "\(candidate.name)", "pid": "\(process.identity.pid)", "comm": "\(process.comm)", "signals": "\(process.signals.joined(separator: ","))", "outcome": "\(process.outcome.rawValue)"])
+            }
+            record(kill.skipped, agent: candidate.name, into: &report)
+            for survivor in kill.survivors {
+                report.survivors.append(ReapSurvivor(agent: candidate.name, identity: survivor))
+                logger.error("survivor", metadata: ["agent": "\(candidate.name)", "pid": "\(survivor.pid)"])
+            }
+            outcomes.append((candidate, kill.clean ? .reaped : .survivors))
+        }
+        return outcomes
+    }
+
+    func record(_ skipped: [SkippedProcess], agent: String, into report: inout ReapReport) {
+        for skip in skipped {
+            report.skipped.append(ReapSkip(agent: agent, pid: skip.pid, reason: skip.reason.rawValue))
+            logger.notice("skipped", metadata: ["agent": "\(agent)", "pid": "\(skip.pid)", "reason": "\(skip.reason.rawValue)"])
+        }
+    }
+
+    /// Re-reads the registry under its lock and removes exactly the entries whose trees are
+    /// verified gone; counts attempts on the rest, dropping unresolved ones past their TTL.
+    func consume(_ outcomes: [(ReapCandidate, Outcome)], store: RegistryStore, now: Double, report: inout ReapReport) throws {
+        guard !outcomes.isEmpty else { return }
+        var consumed: [String] = []
+        var dropped: [String] = []
+        var unresolved: [ReapUnresolved] = []
+        let ttl = options.unresolvedTTLSeconds
+        _ = try store.update(timeout: options.lockTimeoutSeconds) { document in
+            for (candidate, outcome) in outcomes {
+                guard let index = document.agents.firstIndex(where: { $0.id == candidate.id && $0.incarnation == candidate.incarnation }) else { continue }
+                switch outcome {
+                case .reaped, .gone:
+                    document.agents.remove(at: index)
+                    consumed.append(candidate.name)
+                case .survivors:
+                    document.agents[index].reapAttempts += 1
+                case .unresolved(let reason):
+                    document.agents[index].reapAttempts += 1
+                    let first = document.agents[index].firstUnresolvedAt ?? now
+                    document.agents[index].firstUnresolvedAt = first
+                    if now - first > ttl {
+                        document.agents.remove(at: index)
+                        dropped.append(candidate.name)
+                    } else {
+                        unresolved.append(ReapUnresolved(agent: candidate.name, reason: reason, attempts: document.agents[index].reapAttempts))
+                    }
+                }
+            }
+            document.updatedAt = now
+        }
+        for name in dropped { logger.warning("dropped unresolved entry after its TTL", metadata: ["agent": "\(name)", "ttl_seconds": "\(ttl)"]) }
+        report.consumed = consumed
+        report.dropped = dropped
+        report.unresolved = unresolved
+    }
+
+    enum Outcome {
+        case reaped, gone, survivors
+        case unresolved(String)
+    }
+}
+
+/// Runs independent kills side by side: most of a kill is waiting on pidfds.
+enum ParallelKills {
+    static func run(_ targets: [KillTarget], engine: KillEngine, width: Int = 16) -> [KillReport] {
+        let results = Mutex([KillReport?](repeating: nil, count: targets.count))
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: width)
+        for (index, target) in targets.enumerated() {
+            slots.wait()
+            DispatchQueue.global().async(group: group) {
+                let report = engine.kill(target)
+                results.withLock { $0[index] = report }
+                slots.signal()
+            }
+        }
+        group.wait()
+        return results.withLock { $0.map { $0 ?? KillReport() } }
+    }
+}

@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the registry could not be read, written or locked. Each message is one line naming
+/// the file and the problem.
+public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// Refused before parsing: the file (or its directory) could have been written by someone
+    /// other than this user or root, or it is not a plain file.
+    case untrusted(path: String, reason: String)
+    /// Not a registry of the expected shape; the file was renamed to `movedTo` (never deleted).
+    case corrupt(path: String, movedTo: String, reason: String)
+    /// Written by a newer Overseer; left in place.
+    case unsupportedVersion(path: String, version: Int)
+    /// A registry of the other format than the one asked for (`found`); left in place.
+    case wrongFormat(path: String, found: RegistryFormat)
+    /// A system call failed.
+    case io(path: String, operation: String, errno: Int32)
+    /// The lock stayed held by someone else for the whole timeout.
+    case lockTimeout(path: String)
+
+    public var description: String {
+        switch self {
+        case .untrusted(let path, let reason):
+            "refusing registry \(path): \(Self.oneLine(reason))"
+        case .corrupt(let path, let movedTo, let reason):
+            "registry \(path) is corrupt (\(Self.oneLine(reason))); moved aside to \(movedTo)"
+        case .unsupportedVersion(let path, let version):
+            "registry \(path) has version \(version), this build reads only version \(RegistryDocument.currentVersion); left in place"
+        case .wrongFormat(let path, let found):
+            "registry \(path) is \(found == .factory ? "a factory-sdk registry, not an Overseer one" : found == .overseer ? "an Overseer registry, not a factory-sdk one" : "of an unknown format"); left in place"
+        case .io(let path, let operation, let errno):
+            "registry \(path): \(operation) failed: \(String(cString: strerror(errno)))"
+        case .lockTimeout(let path):
+            "registry lock \(path): still held by another process when the timeout expired"
+        }
+    }
+
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0.isNewline ? " " : $0 })
+    }
+}

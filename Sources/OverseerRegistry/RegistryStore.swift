@@ -1,0 +1,196 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The in-flight registry file: read under trust checks, written atomically, guarded by
+/// `flock` on the sibling `<path>.lock`.
+///
+/// `load`, `loadRaw` and `save` do not lock; callers that read-modify-write use `update`,
+/// and readers that need a consistent view wrap their reads in `withLock`. The lock is
+/// per open file, so threads of one process exclude each other too.
+public struct RegistryStore: Sendable {
+    public let path: String
+    public var lockPath: String { path + ".lock" }
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    // MARK: Locking
+
+    /// Runs `body` holding an exclusive `flock` on `lockPath` (created 0600 if missing, along
+    /// with its directory). With a `timeout` (seconds), gives up with `.lockTimeout` when the
+    /// lock stays held that long; without one, waits as long as it takes.
+    public func withLock<T>(timeout: Double? = nil, _ body: () throws -> T) throws -> T {
+        let fd = try acquireLock(timeout: timeout)
+        defer {
+            flock(fd, LOCK_UN)
+            close(fd)
+        }
+        return try body()
+    }
+
+    private func acquireLock(timeout: Double?) throws(RegistryError) -> Int32 {
+        try FileIO.makeDirectories(FileIO.split(path).directory, for: path)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: lockPath, operation: "open lock file", errno: errno) }
+        guard let timeout else {
+            while flock(fd, LOCK_EX) != 0 {
+                let err = errno
+                if err != EINTR {
+                    close(fd)
+                    throw .io(path: lockPath, operation: "flock", errno: err)
+                }
+            }
+            return fd
+        }
+        let deadline = Self.monotonicNow() + max(0, timeout)
+        var pause = 0.001
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let err = errno
+            if err != EWOULDBLOCK && err != EINTR {
+                close(fd)
+                throw .io(path: lockPath, operation: "flock", errno: err)
+            }
+            let left = deadline - Self.monotonicNow()
+            if left <= 0 {
+                close(fd)
+                throw .lockTimeout(path: lockPath)
+            }
+            FileIO.sleep(seconds: min(pause, left))
+            pause = min(pause * 2, 0.05)
+        }
+        return fd
+    }
+
+    static func monotonicNow() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    // MARK: Reading
+
+    /// The trusted bytes of the file, whatever its format; nil when it does not exist.
+    /// Throws `.untrusted` (see `load`); never moves anything aside.
+    public func loadRaw() throws(RegistryError) -> [UInt8]? {
+        try withTrustedDirectory { dirfd throws(RegistryError) in try readTrusted(directory: dirfd)?.bytes }
+    }
+
+    /// The Overseer registry; nil when the file does not exist.
+    ///
+    /// Refused before parsing (`.untrusted`): a file that is not a regular file (symlinks are
+    /// not followed), is writable by group or others, or is owned by a uid other than ours or
+    /// root; a directory writable by group or others without the sticky bit, or owned by another
+    /// user. A file that does not parse, or has a version below 1, is renamed to
+    /// `<name>.corrupt-<UTC stamp>` and `.corrupt` is thrown. A newer version throws
+    /// `.unsupportedVersion` and a factory-sdk registry `.wrongFormat`; both are left in place.
+    public func load() throws(RegistryError) -> RegistryDocument? {
+        try loadValidated(parseDocument)
+    }
+
+    func parseDocument(_ bytes: [UInt8]) -> ParseOutcome<RegistryDocument> {
+        let data = Data(bytes)
+        do {
+            let header = try JSONDecoder().decode(VersionHeader.self, from: data)
+            guard let version = header.version else {
+                if RegistryFormat.detect(bytes) == .factory { return .refuse(.wrongFormat(path: path, found: .factory)) }
+                return .corrupt("no \"version\" key")
+            }
+            if version > RegistryDocument.currentVersion { return .refuse(.unsupportedVersion(path: path, version: version)) }
+            if version < RegistryDocument.currentVersion { return .corrupt("unsupported version \(version)") }
+            return .parsed(try JSONDecoder().decode(RegistryDocument.self, from: data))
+        } catch let error as DecodingError {
+            return .corrupt(Self.describe(error))
+        } catch {
+            return .corrupt("\(error)")
+        }
+    }
+
+    /// Just the version, read before the rest so a newer format is refused, not quarantined.
+    struct VersionHeader: Decodable {
+        var version: Int?
+        enum CodingKeys: String, CodingKey { case version }
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            version = container.contains(.version) ? try container.decode(Int.self, forKey: .version) : nil
+        }
+    }
+
+    /// A short reason for a decoding failure: what was wrong, and where.
+    static func describe(_ error: DecodingError) -> String {
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing key \"\(key.stringValue)\" at \(at(context.codingPath))"
+        case .typeMismatch(let type, let context): return "expected \(type) at \(at(context.codingPath))"
+        case .valueNotFound(let type, let context): return "null where \(type) was expected at \(at(context.codingPath))"
+        case .dataCorrupted(let context): return "\(context.debugDescription) at \(at(context.codingPath))"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    // MARK: Writing
+
+    /// Replaces the file atomically: a new `.<name>.tmp-XXXXXXXX` (0600, O_EXCL) in the same
+    /// directory, written in full and fsynced, renamed over the target, then the directory
+    /// fsynced. Creates the directory (0700) if missing. On failure the temporary file is
+    /// removed and the previous file is untouched.
+    public func save(_ document: RegistryDocument) throws(RegistryError) {
+        let bytes: [UInt8]
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            bytes = Array(try encoder.encode(document)) + [0x0A]
+        } catch {
+            throw .io(path: path, operation: "encode JSON (\(error))", errno: EINVAL)
+        }
+        let (directory, name) = FileIO.split(path)
+        try FileIO.makeDirectories(directory, for: path)
+        let dirfd = FileIO.openDirectory(directory)
+        guard dirfd >= 0 else { throw .io(path: path, operation: "open directory \(directory)", errno: errno) }
+        defer { close(dirfd) }
+
+        var temporary = ""
+        var fd: Int32 = -1
+        for _ in 0..<16 {
+            temporary = ".\(name).tmp-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            fd = openat(dirfd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw .io(path: path, operation: "create temporary file", errno: errno) }
+        do throws(RegistryError) {
+            defer { if fd >= 0 { close(fd) } }
+            guard fchmod(fd, 0o600) == 0 else { throw RegistryError.io(path: path, operation: "fchmod temporary file", errno: errno) }
+            try FileIO.writeAll(fd, bytes, path: path)
+            guard fsync(fd) == 0 else { throw RegistryError.io(path: path, operation: "fsync temporary file", errno: errno) }
+            let closed = close(fd)
+            fd = -1
+            guard closed == 0 else { throw RegistryError.io(path: path, operation: "close temporary file", errno: errno) }
+            guard renameat(dirfd, temporary, dirfd, name) == 0 else {
+                throw RegistryError.io(path: path, operation: "rename temporary file over it", errno: errno)
+            }
+        } catch {
+            unlinkat(dirfd, temporary, 0)
+            throw error
+        }
+        guard fsync(dirfd) == 0 else { throw .io(path: path, operation: "fsync directory \(directory)", errno: errno) }
+    }
+
+    // MARK: Read-modify-write
+
+    /// Locks, loads (or starts an empty document), sets `updatedAt` to now, runs `body`, saves
+    /// and unlocks; returns what was saved. Nothing is saved when `body` throws.
+    @discardableResult
+    public func update(timeout: Double? = nil, _ body: (inout RegistryDocument) throws -> Void) throws -> RegistryDocument {
+        try withLock(timeout: timeout) {
+            var document = try load() ?? RegistryDocument()
+            document.updatedAt = Date().timeIntervalSince1970
+            try body(&document)
+            try save(document)
+            return document
+        }
+    }
+}

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Trust rules for a registry a root reaper acts on. A forged registry must not make it kill
+/// arbitrary pids, so a file is believed only when nobody but this user or root could have
+/// written it. Every check runs on descriptors already open (fstat), never on paths that
+/// could be swapped between the check and the read.
+enum RegistryTrust {
+    /// The directory holding the registry: not writable by group/others unless sticky, and
+    /// owned by this user or root (otherwise its owner could swap the file).
+    static func checkDirectory(_ st: stat, directory: String, path: String) throws(RegistryError) {
+        let euid = geteuid()
+        if st.st_uid != euid && st.st_uid != 0 {
+            throw .untrusted(path: path, reason: "its directory \(directory) is owned by uid \(st.st_uid), neither uid \(euid) nor root")
+        }
+        if st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0 {
+            throw .untrusted(path: path, reason: "its directory \(directory) is writable by group or others (mode \(octal(st.st_mode))) and not sticky")
+        }
+    }
+
+    /// The file itself: a regular file, owned by this user or root, not writable by group/others.
+    static func checkFile(_ st: stat, path: String) throws(RegistryError) {
+        if st.st_mode & S_IFMT != S_IFREG {
+            throw .untrusted(path: path, reason: "not a regular file (mode \(octal(st.st_mode)))")
+        }
+        let euid = geteuid()
+        if st.st_uid != euid && st.st_uid != 0 {
+            throw .untrusted(path: path, reason: "owned by uid \(st.st_uid), neither uid \(euid) nor root")
+        }
+        if st.st_mode & 0o022 != 0 {
+            throw .untrusted(path: path, reason: "writable by group or others (mode \(octal(st.st_mode)))")
+        }
+    }
+
+    static func octal(_ mode: mode_t) -> String { "0" + String(mode & 0o7777, radix: 8) }
+}
+
+/// Bytes read from a registry file that passed the trust checks, and which file they came from.
+struct TrustedRead: Equatable {
+    var bytes: [UInt8]
+    var device: UInt64
+    var inode: UInt64
+}
+
+/// What a parser makes of trusted bytes.
+enum ParseOutcome<Value> {
+    case parsed(Value)
+    /// Not of the expected shape: move the file aside.
+    case corrupt(String)
+    /// Refuse without touching the file.
+    case refuse(RegistryError)
+}
+
+extension RegistryStore {
+    /// Runs `body` with the registry's directory open and trusted; nil when the directory is missing.
+    func withTrustedDirectory<T>(_ body: (Int32) throws(RegistryError) -> T?) throws(RegistryError) -> T? {
+        let (directory, _) = FileIO.split(path)
+        let dirfd = FileIO.openDirectory(directory)
+        if dirfd < 0 {
+            if errno == ENOENT { return nil }
+            throw .io(path: path, operation: "open directory \(directory)", errno: errno)
+        }
+        defer { close(dirfd) }
+        var st = stat()
+        guard fstat(dirfd, &st) == 0 else { throw .io(path: path, operation: "fstat directory \(directory)", errno: errno) }
+        try RegistryTrust.checkDirectory(st, directory: directory, path: path)
+        return try body(dirfd)
+    }
+
+    /// Opens the file (no symlinks, no blocking on FIFOs), checks it on the open descriptor, reads it.
+    func readTrusted(directory dirfd: Int32) throws(RegistryError) -> TrustedRead? {
+        let name = FileIO.split(path).name
+        let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        if fd < 0 {
+            let err = errno
+            if err == ENOENT { return nil }
+            if err == ELOOP { throw .untrusted(path: path, reason: "is a symbolic link") }
+            throw .io(path: path, operation: "open", errno: err)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "fstat", errno: errno) }
+        try RegistryTrust.checkFile(st, path: path)
+        let bytes = try FileIO.readAll(fd, path: path)
+        return TrustedRead(bytes: bytes, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    /// Reads and parses the file under the trust checks. A file that does not parse is moved
+    /// aside only once two reads a moment apart saw the same bytes in the same file, so a
+    /// writer caught mid-write (factory-sdk writes in place) is retried, not quarantined.
+    func loadValidated<Value>(_ parse: ([UInt8]) -> ParseOutcome<Value>) throws(RegistryError) -> Value? {
+        try withTrustedDirectory { dirfd throws(RegistryError) -> Value? in
+            var previous: TrustedRead?
+            for _ in 0..<8 {
+                guard let current = try readTrusted(directory: dirfd) else { return nil }
+                switch parse(current.bytes) {
+                case .parsed(let value): return value
+                case .refuse(let error): throw error
+                case .corrupt(let reason):
+                    if current == previous { try quarantine(directory: dirfd, reason: reason) }
+                    previous = current
+                    FileIO.sleep(seconds: 0.05)
+                }
+            }
+            throw .io(path: path, operation: "read a stable copy (the file kept changing)", errno: EAGAIN)
+        }
+    }
+
+    /// Renames the file to `<name>.corrupt-<UTC stamp>` in its directory (never truncated or
+    /// deleted) and throws `.corrupt`.
+    func quarantine(directory dirfd: Int32, reason: String) throws(RegistryError) -> Never {
+        let name = FileIO.split(path).name
+        let stamp = FileIO.utcStamp()
+        for attempt in 1...100 {
+            let target = name + ".corrupt-" + stamp + (attempt == 1 ? "" : "-\(attempt)")
+            let err = FileIO.renameNoReplace(directory: dirfd, name, target)
+            if err == 0 {
+                fsync(dirfd)
+                throw .corrupt(path: path, movedTo: String(path.dropLast(name.count)) + target, reason: reason)
+            }
+            if err != EEXIST { throw .io(path: path, operation: "move aside to \(target)", errno: err) }
+        }
+        throw .io(path: path, operation: "move aside (no free .corrupt name)", errno: EEXIST)
+    }
+}
