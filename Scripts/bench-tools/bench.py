@@ -198,6 +198,9 @@ def main():
         f"| (c) supervisor CPU, 50 idle `bash -i` agents, {seconds:.0f} s | {cpu:.3f} % of one core ({ticks} ticks) | | | | < 1 % |",
         f"| (d) supervisor RSS | {loaded / 1024:.1f} MiB with {RSS_AGENTS} agents ({base / 1024:.1f} MiB with none; {(loaded - base) / RSS_AGENTS:.0f} KiB per agent) | | | | |",
     ]
+    extra = os.environ.get("BENCH_EXTRA_ROWS")
+    if extra and os.path.exists(extra):
+        rows += [line for line in open(extra).read().splitlines() if line]
     machine = f"{os.cpu_count()} cores, Linux {platform.release()}, {time.strftime('%Y-%m-%d')}"
     text = "\n".join([
         "# Benchmarks",
@@ -212,7 +215,10 @@ def main():
         "loop reading the master into nothing (`Scripts/bench-tools/pty_floor.c`); (b) from the spawn",
         "request until the first output byte is readable through the API (two HTTP round trips), vs",
         "`pty.fork()` + `exec` + first `read` in one Python process; (c) utime+stime of the supervisor",
-        "from /proc over the window; (d) VmRSS.",
+        "from /proc over the window; (d) VmRSS; (e) one `overseer reap` pass over a registry of",
+        "dispatch-failed entries vs `Scripts/bench-tools/psutil_reaper.py` on the same kind of trees",
+        "(wall, and CPU from rusage of the child), both with a 5 s grace; (f) `overseer _scan` (the",
+        "snapshot the reaper and kill engine use) vs `Scripts/bench-tools/proc_scan_floor.c`.",
         "",
     ])
     with open(OUTPUT, "w") as f:

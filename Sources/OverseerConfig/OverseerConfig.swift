@@ -31,7 +31,7 @@ public struct OverseerConfig: Sendable, Equatable {
     /// `protected_pidfiles`: absolute paths of pid files whose processes must never be signalled.
     public var protectedPIDFiles: [String] = []
     /// `registry_path`: the in-flight registry (default: `<state_dir>/registry.json`).
-    public var registryPath: String = ""
+    public var registryPath: String
     /// `heartbeat_interval_seconds`: how often the supervisor rewrites the registry's heartbeat.
     public var heartbeatIntervalSeconds: Double = 15
     /// `stale_after_seconds`: a supervisor heartbeat older than this counts as dead for the reaper.
@@ -39,12 +39,15 @@ public struct OverseerConfig: Sendable, Equatable {
     /// `unresolved_ttl_seconds`: how long the reaper keeps retrying an entry it cannot resolve.
     public var unresolvedTTLSeconds: Double = 300
     /// `metrics_textfile`: where the reaper writes its Prometheus textfile (default: `<state_dir>/metrics/overseer-reap.prom`).
-    public var metricsTextfile: String = ""
+    public var metricsTextfile: String
 
-    /// Creates a configuration with the given paths and built-in defaults for everything else.
+    /// Creates a configuration with the given paths and built-in defaults for everything else
+    /// (the registry and the reaper's metrics file live under `stateDir`).
     public init(socketPath: String, stateDir: String) {
         self.socketPath = socketPath
         self.stateDir = stateDir
+        self.registryPath = stateDir + "/registry.json"
+        self.metricsTextfile = stateDir + "/metrics/overseer-reap.prom"
     }
 
     /// The configuration used when no file, environment variable or flag sets anything.

@@ -19,11 +19,16 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertEqual(config.defaultCols, 80)
         XCTAssertEqual(config.protectedPIDs, [])
         XCTAssertEqual(config.protectedPIDFiles, [])
+        XCTAssertEqual(config.registryPath, "/var/lib/overseer/registry.json")
+        XCTAssertEqual(config.heartbeatIntervalSeconds, 15)
+        XCTAssertEqual(config.staleAfterSeconds, 60)
+        XCTAssertEqual(config.unresolvedTTLSeconds, 300)
+        XCTAssertEqual(config.metricsTextfile, "/var/lib/overseer/metrics/overseer-reap.prom")
         XCTAssertEqual(config, OverseerConfig.defaults(environment: [:], uid: 0))
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 13)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 18)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }

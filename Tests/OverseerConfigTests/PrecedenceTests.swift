@@ -18,6 +18,11 @@ final class PrecedenceTests: ConfigTestCase {
         default_cols = 1
         protected_pids = [1, 42]
         protected_pidfiles = ["/run/sshd.pid", "/run/crond.pid"]
+        registry_path = "/srv/reg.json"
+        heartbeat_interval_seconds = 0.5
+        stale_after_seconds = 30
+        unresolved_ttl_seconds = 600
+        metrics_textfile = "/srv/metrics/reap.prom"
 
         """
 
@@ -36,11 +41,25 @@ final class PrecedenceTests: ConfigTestCase {
         expected.defaultCols = 1
         expected.protectedPIDs = [1, 42]
         expected.protectedPIDFiles = ["/run/sshd.pid", "/run/crond.pid"]
+        expected.registryPath = "/srv/reg.json"
+        expected.heartbeatIntervalSeconds = 0.5
+        expected.staleAfterSeconds = 30
+        expected.unresolvedTTLSeconds = 600
+        expected.metricsTextfile = "/srv/metrics/reap.prom"
         XCTAssertEqual(resolved.config, expected)
         XCTAssertEqual(resolved.filePath, path)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .file(path), name)
         }
+    }
+
+    func testRegistryPathFollowsStateDirUnlessSet() throws {
+        let moved = try loader([:], uid: 0).load(configPath: nil, flags: ["state_dir": FlagValue("/data/ov", flag: "--state-dir")])
+        XCTAssertEqual(moved.config.registryPath, "/data/ov/registry.json")
+        XCTAssertEqual(moved.config.metricsTextfile, "/data/ov/metrics/overseer-reap.prom")
+        XCTAssertEqual(moved.source(of: "registry_path"), .defaultValue)
+        let pinned = try loader(["OVERSEER_REGISTRY_PATH": "/etc/reg.json"], uid: 0).load(configPath: nil, flags: ["state_dir": FlagValue("/data/ov", flag: "--state-dir")])
+        XCTAssertEqual(pinned.config.registryPath, "/etc/reg.json")
     }
 
     func testEnvironmentOverridesFile() throws {
@@ -75,6 +94,8 @@ final class PrecedenceTests: ConfigTestCase {
             "kill_grace_seconds": "300", "output_buffer_bytes": "1073741824",
             "transcript_max_bytes": "1099511627776", "max_input_bytes": "1", "max_agents": "1",
             "default_rows": "2", "default_cols": "3", "protected_pids": "7", "protected_pidfiles": "/p.pid",
+            "registry_path": "/r.json", "heartbeat_interval_seconds": "3600", "stale_after_seconds": "1",
+            "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom",
         ]
         for (key, value) in text {
             env["OVERSEER_" + key.uppercased()] = value
@@ -95,6 +116,11 @@ final class PrecedenceTests: ConfigTestCase {
         expected.defaultCols = 3
         expected.protectedPIDs = [7]
         expected.protectedPIDFiles = ["/p.pid"]
+        expected.registryPath = "/r.json"
+        expected.heartbeatIntervalSeconds = 3600
+        expected.staleAfterSeconds = 1
+        expected.unresolvedTTLSeconds = 2
+        expected.metricsTextfile = "/m.prom"
         XCTAssertEqual(fromEnv.config, expected)
         XCTAssertEqual(fromFlags.config, expected)
         XCTAssertEqual(fromEnv.warnings, [])

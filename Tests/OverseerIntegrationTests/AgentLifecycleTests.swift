@@ -17,8 +17,8 @@ final class AgentLifecycleTests: SupervisorTestCase {
         XCTAssertFalse(text.contains("sh1-error"))
 
         // The agent leads its own session on the PTY, and `tty` names that PTY.
-        try await send("sh1", "tty; echo tty-done")
-        let ttyOutput = try await waitForOutput("sh1", containing: "tty-done\r\n")
+        try await send("sh1", "tty; echo tty-done-$((1+1))")
+        let ttyOutput = try await waitForOutput("sh1", containing: "tty-done-2\r\n")
         XCTAssertTrue(ttyOutput.contains("/dev/pts/"), ttyOutput)
         let stat = try ProcStat.read(pid: info.pid)
         XCTAssertEqual(stat.sid, info.pid)
@@ -26,8 +26,8 @@ final class AgentLifecycleTests: SupervisorTestCase {
         XCTAssertEqual(info.identity.startTime, stat.startTime)
 
         // Grandchildren inherit the markers; systemd's variables are not inherited.
-        try await send("sh1", "sh -c 'sleep 600' & echo bg-started")
-        _ = try await waitForOutput("sh1", containing: "bg-started\r\n")
+        try await send("sh1", "sh -c 'sleep 600' & echo bg-started-$((2+2))")
+        _ = try await waitForOutput("sh1", containing: "bg-started-4\r\n")
         let ready1 = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", info.id).count >= 3 }
         XCTAssertTrue(ready1)
         for pid in TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", info.id) {
