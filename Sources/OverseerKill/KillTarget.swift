@@ -23,7 +23,6 @@ public struct EnvironmentMarker: Sendable, Hashable {
         self.value = value
     }
 
-    var entryBytes: [UInt8] { Array("\(name)=\(value)".utf8) }
 }
 
 /// Tuning and safety settings for one kill.

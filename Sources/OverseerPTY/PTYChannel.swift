@@ -98,13 +98,16 @@ public final class AgentTerminal: Sendable {
     }
 }
 
-/// Copies everything read from the PTY master into the ring and the transcript.
+/// Copies everything read from the PTY master into the ring and the transcript, once per
+/// burst of reads (channelReadComplete), so a fast writer costs one ring update and one
+/// transcript write per wakeup rather than per read.
 final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     let output: OutputRing
     let transcript: TranscriptWriter?
     let onClose: @Sendable () -> Void
+    private var pending: ByteBuffer?
 
     init(output: OutputRing, transcript: TranscriptWriter?, onClose: @escaping @Sendable () -> Void) {
         self.output = output
@@ -113,7 +116,22 @@ final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
+        var buffer = unwrapInboundIn(data)
+        if pending == nil {
+            pending = buffer
+        } else {
+            pending!.writeBuffer(&buffer)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelReadComplete()
+    }
+
+    private func flush() {
+        guard let buffer = pending else { return }
+        pending = nil
         buffer.withUnsafeReadableBytes { bytes in
             output.append(bytes)
             transcript?.write(bytes)
@@ -126,6 +144,7 @@ final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        flush()
         transcript?.close()
         output.close()
         onClose()

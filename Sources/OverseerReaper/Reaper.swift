@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Logging
 import OverseerKill
 import OverseerProcess
@@ -163,7 +162,7 @@ public struct Reaper: Sendable {
             }
             return outcomes
         }
-        let reports = ParallelKills.run(work.map(\.1), engine: engine)
+        let reports = engine.kill(work.map(\.1))
         for ((candidate, _), kill) in zip(work, reports) {
             for process in kill.processes {
                 report.reaped.append(ReapedProcess(agent: candidate.name, pid: process.identity.pid, identity: process.identity, comm: process.comm, signals: process.signals, outcome: process.outcome))
@@ -226,24 +225,5 @@ public struct Reaper: Sendable {
     enum Outcome {
         case reaped, gone, survivors
         case unresolved(String)
-    }
-}
-
-/// Runs independent kills side by side: most of a kill is waiting on pidfds.
-enum ParallelKills {
-    static func run(_ targets: [KillTarget], engine: KillEngine, width: Int = 16) -> [KillReport] {
-        let results = Mutex([KillReport?](repeating: nil, count: targets.count))
-        let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: width)
-        for (index, target) in targets.enumerated() {
-            slots.wait()
-            DispatchQueue.global().async(group: group) {
-                let report = engine.kill(target)
-                results.withLock { $0[index] = report }
-                slots.signal()
-            }
-        }
-        group.wait()
-        return results.withLock { $0.map { $0 ?? KillReport() } }
     }
 }

@@ -119,8 +119,11 @@ final class ReaperTests: ReaperTestCase {
     }
 
     func testAmbiguousNameIsNotKilledAndIsUnresolved() throws {
-        let one = try spawnPlain(argv: ["/bin/sh", "-c", "sleep 600", "sh", "--agent-name", "twin"], environment: ["PATH": "/usr/bin:/bin"])
-        let two = try spawnPlain(argv: ["/bin/sh", "-c", "sleep 600", "sh", "--agent-name", "twin"], environment: ["PATH": "/usr/bin:/bin"])
+        // Single processes whose argv carries the name (python keeps its argv in /proc).
+        let argv = ["/usr/bin/env", "python3", "-c", "import time; time.sleep(600)", "--agent-name", "twin"]
+        let one = try spawnPlain(argv: argv, environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OVERSEER_") })
+        let two = try spawnPlain(argv: argv, environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OVERSEER_") })
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { [one, two].allSatisfy { (ProcessSnapshot.cmdline(of: $0) ?? []).contains("twin") } })
         started += [one, two]
         try writeRegistry([entry(id: TestProcesses.uniqueMarker(), name: "twin", roots: [])])
         let (result, report) = try reap()

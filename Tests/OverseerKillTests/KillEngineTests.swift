@@ -132,3 +132,28 @@ final class KillEngineTests: XCTestCase {
         XCTAssertTrue(plan.members.allSatisfy { $0.0.state != .stopped })
     }
 }
+
+/// Several trees in one run: shared scans, each process attributed to its own tree.
+final class MultiTargetKillTests: XCTestCase {
+    func testKillsSeveralTreesInOneRunAndAttributesEachProcess() throws {
+        TestProcesses.becomeSubreaper()
+        let markers = (0..<3).map { _ in TestProcesses.uniqueMarker() }
+        defer { for marker in markers { TestProcesses.killCarrying("OVERSEER_AGENT_ID", marker) } }
+        var targets: [KillTarget] = []
+        for marker in markers {
+            let pid = try spawnPlain(argv: ["/bin/sh", "-c", #"sleep 600 & (setsid sh -c "sleep 600 &") & wait"#], environment: ["PATH": "/usr/bin:/bin", "OVERSEER_AGENT_ID": marker], newSession: true)
+            XCTAssertTrue(TestProcesses.waitUntil(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker).count >= 3 })
+            targets.append(KillTarget(roots: [try XCTUnwrap(ProcessIdentity.current(pid: pid))], marker: EnvironmentMarker(name: "OVERSEER_AGENT_ID", value: marker)))
+        }
+        let expected = markers.map { Set(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", $0)) }
+
+        let reports = KillEngine(options: KillOptions(graceSeconds: 2, reapOwnChildren: true)).kill(targets)
+
+        XCTAssertEqual(reports.count, 3)
+        for (report, pids) in zip(reports, expected) {
+            XCTAssertTrue(report.clean)
+            XCTAssertEqual(Set(report.processes.map(\.identity.pid)), pids, "each tree's processes are reported with it")
+        }
+        for marker in markers { XCTAssertEqual(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker), []) }
+    }
+}

@@ -95,8 +95,16 @@ public final class SupervisorProcess: @unchecked Sendable {
 }
 
 /// Spawns a plain child (no PTY) with the given stdio; used to start test binaries.
+///
+/// Unset stdio goes to /dev/null: a test process must never hand the test runner's own
+/// output pipe to something that could outlive it (the runner would wait for EOF forever).
 public func spawnPlain(argv: [String], environment: [String: String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false) throws -> Int32 {
     TestProcesses.becomeSubreaper()
+    let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
+    defer { close(devnull) }
+    let stdin = stdin >= 0 ? stdin : devnull
+    let stdout = stdout >= 0 ? stdout : devnull
+    let stderr = stderr >= 0 ? stderr : devnull
     let cArgv = argv.map { strdup($0) } + [nil]
     let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
