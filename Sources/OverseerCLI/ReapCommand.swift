@@ -71,9 +71,7 @@ struct ReapCommand: AsyncParsableCommand {
         logger.notice("\(report.summary)")
         notifier.status(report.summary)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             Self.printHuman(report)
         }

@@ -46,6 +46,12 @@ public struct ProcStat: Sendable, Equatable {
         self.uid = uid
     }
 
+    /// Whether `pid` exists now and has not exited (zombies count as exited).
+    public static func isRunning(pid: Int32) -> Bool {
+        guard let stat = try? read(pid: pid) else { return false }
+        return !stat.state.isExited
+    }
+
     /// Reads /proc/PID/stat now.
     public static func read(pid: Int32) throws(ProcError) -> ProcStat {
         let path = "/proc/\(pid)/stat"

@@ -109,6 +109,22 @@ public struct ProcessSnapshot: Sendable {
         return env
     }
 
+    /// The value of one variable in a process's initial environment (nil when absent or unreadable).
+    public static func environValue(pid: Int32, name: String) -> String? {
+        guard let bytes = try? ProcFile.readBytes("/proc/\(pid)/environ") else { return nil }
+        let prefix = Array("\(name)=".utf8)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0 { end += 1 }
+            if end - start >= prefix.count && bytes[start..<(start + prefix.count)].elementsEqual(prefix) {
+                return String(decoding: bytes[(start + prefix.count)..<end], as: UTF8.self)
+            }
+            start = end + 1
+        }
+        return nil
+    }
+
     /// Whether a process's environment holds exactly `name=value`. Cheaper than `environ(of:)`.
     public static func environContains(pid: Int32, name: String, value: String) -> Bool {
         guard let bytes = try? ProcFile.readBytes("/proc/\(pid)/environ") else { return false }

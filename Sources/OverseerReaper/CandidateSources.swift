@@ -53,7 +53,7 @@ enum FactoryCandidates {
         // The orchestrator is alive and fresh when its pid runs and its latest word is recent.
         let pid = Int32(heartbeat?.pid ?? registry.pid ?? 0)
         let updatedMs = heartbeat?.updatedAtMs ?? registry.updatedAtMs
-        let alive = pid > 1 && TestableLiveness.isRunning(pid)
+        let alive = pid > 1 && ProcStat.isRunning(pid: pid)
         let age = updatedMs.map { now - Double($0) / 1000 } ?? .infinity
         let stopping = heartbeat?.status == "stopping"
         let fresh = alive && age <= staleAfter
@@ -76,13 +76,5 @@ enum FactoryCandidates {
             return ReapCandidate(name: agent.name, id: nil, incarnation: nil, roots: claims, reapable: !fresh, leftAloneReason: fresh ? reason : nil)
         }
         return (candidates, alive ? [pid] : [])
-    }
-}
-
-/// Whether a bare pid runs (used only for the orchestrator's own pid, which is protected, never signalled).
-enum TestableLiveness {
-    static func isRunning(_ pid: Int32) -> Bool {
-        guard let stat = try? ProcStat.read(pid: pid) else { return false }
-        return !stat.state.isExited
     }
 }

@@ -7,9 +7,34 @@ import OverseerRegistry
 /// Order: recorded identities that still match; else processes carrying the agent's
 /// OVERSEER_AGENT_ID; else a `--agent-name NAME` command-line scan that must find one
 /// coherent root (a single match with no matching ancestor).
-struct Resolver {
+/// Environments and command lines are read at most once per process per pass, however many
+/// candidates are resolved.
+final class Resolver {
     let snapshot: ProcessSnapshot
     let protected: Set<Int32>
+
+    init(snapshot: ProcessSnapshot, protected: Set<Int32>) {
+        self.snapshot = snapshot
+        self.protected = protected
+    }
+
+    /// Live processes by the value of their OVERSEER_AGENT_ID (one environ read each).
+    private lazy var markerCarriers: [String: [Int32]] = {
+        var index: [String: [Int32]] = [:]
+        for (pid, stat) in snapshot.processes where !stat.state.isExited {
+            if let value = ProcessSnapshot.environValue(pid: pid, name: "OVERSEER_AGENT_ID") { index[value, default: []].append(pid) }
+        }
+        return index
+    }()
+
+    /// Live, unprotected processes' argv (one cmdline read each).
+    private lazy var commandLines: [Int32: [String]] = {
+        var lines: [Int32: [String]] = [:]
+        for (pid, stat) in snapshot.processes where !stat.state.isExited && !protected.contains(pid) {
+            if let argv = ProcessSnapshot.cmdline(of: pid) { lines[pid] = argv }
+        }
+        return lines
+    }()
 
     func resolve(_ candidate: ReapCandidate) -> Resolution {
         var roots: [ProcessIdentity] = []
@@ -22,11 +47,7 @@ struct Resolver {
         }
         if !roots.isEmpty { return .roots(roots, skipped: skipped) }
         if let marker = candidate.marker {
-            let carriers = snapshot.processes.keys.filter { pid in
-                guard let stat = snapshot[pid], !stat.state.isExited else { return false }
-                return ProcessSnapshot.environContains(pid: pid, name: marker.name, value: marker.value)
-            }
-            let identities = carriers.compactMap { snapshot.identity(of: $0) }
+            let identities = (markerCarriers[marker.value] ?? []).compactMap { snapshot.identity(of: $0) }
             if !identities.isEmpty { return .roots(identities, skipped: skipped) }
         }
         switch nameScan(candidate.name) {
@@ -47,7 +68,7 @@ struct Resolver {
         switch claim {
         case .identity(let identity): proven = identity == live
         case .lstart(_, let text): proven = LStart.matches(text, startTime: stat.startTime)
-        case .bare: proven = Self.namesAgent(ProcessSnapshot.cmdline(of: pid) ?? [], name)
+        case .bare: proven = Self.namesAgent(commandLines[pid] ?? [], name)
         }
         guard proven else {
             return .failure(SkipFailure(SkippedProcess(pid: pid, identity: live, comm: stat.comm, reason: .identityMismatch)))
@@ -58,10 +79,7 @@ struct Resolver {
     /// Processes whose argv carries `--agent-name NAME` (or `--agent-name=NAME`), reduced to
     /// those with no matching ancestor; nil when none match.
     func nameScan(_ name: String) -> [Int32]? {
-        var matches: Set<Int32> = []
-        for (pid, stat) in snapshot.processes where !stat.state.isExited && !protected.contains(pid) {
-            if let argv = ProcessSnapshot.cmdline(of: pid), Self.namesAgent(argv, name) { matches.insert(pid) }
-        }
+        let matches = Set(commandLines.filter { Self.namesAgent($0.value, name) }.keys)
         guard !matches.isEmpty else { return nil }
         return matches.filter { pid in !snapshot.ancestors(of: pid).contains(where: matches.contains) }
     }

@@ -71,7 +71,10 @@ final class AgentLifecycleTests: SupervisorTestCase {
         XCTAssertTrue(ready3)
         let info = try await client.send(.get("/v1/agents/quick")).decode(AgentInfo.self)
         XCTAssertEqual(info.exit?.code, 3)
-        _ = await TestProcesses.waitUntilAsync(timeout: 2) { false }
+        // The orphan exits 0.3 s after its parent; once it has, the supervisor must have reaped it.
+        let orphanExited = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", info.id).isEmpty }
+        XCTAssertTrue(orphanExited)
+        try await Task.sleep(for: .milliseconds(300))
         XCTAssertEqual(TestProcesses.zombies(parent: supervisor.pid), [], "orphans re-parented to the supervisor are reaped")
 
         _ = try await spawn("killed", ["sleep", "600"])

@@ -132,6 +132,8 @@ final class SnapshotTests: XCTestCase {
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 5) { ProcessSnapshot.environContains(pid: pid, name: "OVERSEER_AGENT_ID", value: marker) })
         XCTAssertFalse(ProcessSnapshot.environContains(pid: pid, name: "OVERSEER_AGENT_ID", value: String(marker.dropLast())))
         XCTAssertEqual(ProcessSnapshot.environ(of: pid)?["OTHER"], "x")
+        XCTAssertEqual(ProcessSnapshot.environValue(pid: pid, name: "OVERSEER_AGENT_ID"), marker)
+        XCTAssertNil(ProcessSnapshot.environValue(pid: pid, name: "OVERSEER_AGENT"), "a prefix of a name is not the name")
         XCTAssertEqual(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker), [pid])
     }
 }

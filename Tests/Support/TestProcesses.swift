@@ -28,10 +28,7 @@ public enum TestProcesses {
     }
 
     /// True when `pid` exists and is not a zombie.
-    public static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? ProcStat.read(pid: pid) else { return false }
-        return !stat.state.isExited
-    }
+    public static func isAlive(_ pid: Int32) -> Bool { ProcStat.isRunning(pid: pid) }
 
     /// Live (non-zombie) processes whose environment holds `name=value`.
     public static func pidsCarrying(_ name: String, _ value: String) -> [Int32] {
