@@ -19,7 +19,7 @@ final class HandoffTests: SupervisorTestCase {
     }
 
     func reap(_ extra: [String] = []) throws -> (CommandResult, ReapReport?) {
-        FileManager.default.createFile(atPath: supervisor.directory + "/none.toml", contents: Data())
+        _ = FileManager.default.createFile(atPath: supervisor.directory + "/none.toml", contents: Data())
         let result = try CommandRunner.run([SupervisorProcess.binaryPath, "reap", "--json", "--registry", registryPath, "--kill-grace", "1", "--config", supervisor.directory + "/none.toml"] + extra,
                                            environment: ["OVERSEER_STATE_DIR": supervisor.stateDirectory], directory: supervisor.directory)
         return (result, try? JSONDecoder().decode(ReapReport.self, from: Data(result.stdout.utf8)))

@@ -53,7 +53,7 @@ class ReaperTestCase: XCTestCase {
     /// Runs `overseer reap --json` on the registry.
     func reap(_ extra: [String] = [], registry: String? = nil) throws -> (CommandResult, ReapReport?) {
         let argv = [SupervisorProcess.binaryPath, "reap", "--json", "--registry", registry ?? registryPath, "--kill-grace", "1", "--config", directory + "/none.toml"] + extra
-        FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
         let result = try CommandRunner.run(argv, environment: ["OVERSEER_STATE_DIR": directory + "/state"], directory: directory)
         let report = try? JSONDecoder().decode(ReapReport.self, from: Data(result.stdout.utf8))
         return (result, report)

@@ -105,7 +105,7 @@ final class ReaperTests: ReaperTestCase {
         let trees = try (0..<3).map { _ in try strandedTree() }
         try writeRegistry(trees.enumerated().map { entry(id: $1.marker, name: "t\($0)", roots: [$1.root]) })
         let argv = [SupervisorProcess.binaryPath, "reap", "--json", "--registry", registryPath, "--kill-grace", "1", "--config", directory + "/none.toml"]
-        FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
         let first = try CommandRunner.start(argv, environment: ["OVERSEER_STATE_DIR": directory + "/state"], directory: directory)
         let second = try CommandRunner.start(argv, environment: ["OVERSEER_STATE_DIR": directory + "/state"], directory: directory)
         let results = [CommandRunner.finish(first), CommandRunner.finish(second)]

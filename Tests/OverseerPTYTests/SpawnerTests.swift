@@ -61,7 +61,7 @@ final class SpawnerTests: XCTestCase {
         let directory = TestProcesses.temporaryDirectory()
         defer { TestProcesses.removeDirectory(directory) }
         let plainFile = directory + "/plain"
-        FileManager.default.createFile(atPath: plainFile, contents: Data("x".utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: plainFile, contents: Data("x".utf8), attributes: [.posixPermissions: 0o644])
         let fdsBefore = TestProcesses.openFDCount()
         let childrenBefore = Set(TestProcesses.children())
         let env = ["PATH": "/usr/bin:/bin"]

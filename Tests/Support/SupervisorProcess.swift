@@ -50,7 +50,7 @@ public final class SupervisorProcess: @unchecked Sendable {
         let devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devnull) }
         let argv = [Self.binaryPath, "serve", "--socket", socketPath, "--state-dir", stateDirectory, "--config", directory + "/none.toml"] + extraArguments
-        FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
         pid = try spawnPlain(argv: argv, environment: env, stdin: devnull, stdout: log, stderr: log)
         let up = TestProcesses.waitUntil(timeout: 20, interval: 0.05) { self.isListening() || !TestProcesses.isAlive(self.pid) }
         guard up, TestProcesses.isAlive(pid) else {
