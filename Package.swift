@@ -9,7 +9,8 @@ import PackageDescription
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
-/// - `OverseerKill`: the identity-verified, whole-tree kill engine.
+/// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
+/// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
 /// - `OverseerReaper`: `overseer reap`, one pass that kills stranded agents' trees.
 /// - `OverseerSupervisor`: agents, child reaping, configuration, systemd integration.
@@ -63,8 +64,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerCgroup",
+            dependencies: ["COverseerSys"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerKill",
-            dependencies: ["COverseerSys", "OverseerProcess"],
+            dependencies: ["COverseerSys", "OverseerProcess", "OverseerCgroup"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -75,7 +81,7 @@ let package = Package(
         .target(
             name: "OverseerReaper",
             dependencies: [
-                "OverseerProcess", "OverseerKill", "OverseerRegistry",
+                "OverseerProcess", "OverseerKill", "OverseerRegistry", "OverseerCgroup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -84,7 +90,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry",
+                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -123,7 +129,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerTestSupport",
-            dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", "OverseerCgroup", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -158,8 +164,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OverseerCgroupTests",
+            dependencies: ["COverseerSys", "OverseerCgroup", "OverseerPTY", "OverseerProcess", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "OverseerKillTests",
-            dependencies: ["OverseerKill", "OverseerProcess", "OverseerTestSupport"],
+            dependencies: ["OverseerKill", "OverseerProcess", "OverseerCgroup", "OverseerPTY", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -169,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

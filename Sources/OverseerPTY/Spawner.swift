@@ -38,7 +38,8 @@ public struct SpawnedPTYProcess: Sendable {
 public enum Spawner {
     /// Spawns `spec` in a new session whose controlling terminal is a new PTY's slave; the
     /// PTY's stdin/stdout/stderr all go to the slave. The master is returned non-blocking.
-    public static func spawnInPTY(_ spec: SpawnSpec) throws(SpawnError) -> SpawnedPTYProcess {
+    /// With `cgroupFD` (an open cgroup v2 directory) the process is born in that cgroup.
+    public static func spawnInPTY(_ spec: SpawnSpec, cgroupFD: Int32? = nil) throws(SpawnError) -> SpawnedPTYProcess {
         let executable = try validate(spec)
         var slaveBuffer = [CChar](repeating: 0, count: 128)
         let master = ov_pty_open(&slaveBuffer, slaveBuffer.count, spec.rows, spec.cols)
@@ -46,7 +47,7 @@ public enum Spawner {
         let slavePath = String(decoding: slaveBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let pid: Int32
         do {
-            pid = try launch(executable: executable, spec: spec, ttyPath: slavePath, stdio: (-1, -1, -1), flags: Int32(OV_SPAWN_SETSID))
+            pid = try launch(executable: executable, spec: spec, ttyPath: slavePath, stdio: (-1, -1, -1), flags: Int32(OV_SPAWN_SETSID), cgroupFD: cgroupFD)
         } catch {
             close(master)
             throw error
@@ -57,11 +58,12 @@ public enum Spawner {
     }
 
     /// Spawns without a PTY, wiring the given fds (-1: inherit) to stdin/stdout/stderr.
-    /// Used for helpers and tests. `newSession` puts the child in its own session.
-    public static func spawn(_ spec: SpawnSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false) throws(SpawnError) -> (pid: Int32, executable: String) {
+    /// Used for helpers and tests. `newSession` puts the child in its own session; with
+    /// `cgroupFD` it is born in that cgroup.
+    public static func spawn(_ spec: SpawnSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false, cgroupFD: Int32? = nil) throws(SpawnError) -> (pid: Int32, executable: String) {
         let executable = try validate(spec)
         let flags = newSession ? Int32(OV_SPAWN_SETSID) : 0
-        let pid = try launch(executable: executable, spec: spec, ttyPath: nil, stdio: (stdin, stdout, stderr), flags: flags)
+        let pid = try launch(executable: executable, spec: spec, ttyPath: nil, stdio: (stdin, stdout, stderr), flags: flags, cgroupFD: cgroupFD)
         return (pid, executable)
     }
 
@@ -114,7 +116,7 @@ public enum Spawner {
         throw .executableNotFound(name: program, searchPath: searchPath)
     }
 
-    static func launch(executable: String, spec: SpawnSpec, ttyPath: String?, stdio: (Int32, Int32, Int32), flags: Int32) throws(SpawnError) -> Int32 {
+    static func launch(executable: String, spec: SpawnSpec, ttyPath: String?, stdio: (Int32, Int32, Int32), flags: Int32, cgroupFD: Int32?) throws(SpawnError) -> Int32 {
         let argv = CStringArray(spec.argv)
         let envp = CStringArray(spec.environment.map { "\($0.key)=\($0.value)" }.sorted())
         defer {
@@ -125,7 +127,11 @@ public enum Spawner {
         let rc: Int32 = executable.withCString { path in
             withOptionalCString(spec.cwd) { cwd in
                 withOptionalCString(ttyPath) { tty in
-                    ov_spawn(path, argv.pointers, envp.pointers, cwd, tty, stdio.0, stdio.1, stdio.2, flags, &pid)
+                    if let cgroupFD {
+                        ov_spawn_into_cgroup(path, argv.pointers, envp.pointers, cwd, tty, stdio.0, stdio.1, stdio.2, flags, cgroupFD, &pid)
+                    } else {
+                        ov_spawn(path, argv.pointers, envp.pointers, cwd, tty, stdio.0, stdio.1, stdio.2, flags, &pid)
+                    }
                 }
             }
         }

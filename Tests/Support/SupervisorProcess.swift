@@ -98,7 +98,7 @@ public final class SupervisorProcess: @unchecked Sendable {
 ///
 /// Unset stdio goes to /dev/null: a test process must never hand the test runner's own
 /// output pipe to something that could outlive it (the runner would wait for EOF forever).
-public func spawnPlain(argv: [String], environment: [String: String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false) throws -> Int32 {
+public func spawnPlain(argv: [String], environment: [String: String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false, cgroupFD: Int32? = nil) throws -> Int32 {
     TestProcesses.becomeSubreaper()
     let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
     defer { close(devnull) }
@@ -114,7 +114,13 @@ public func spawnPlain(argv: [String], environment: [String: String], stdin: Int
     var pid: Int32 = 0
     let rc = cArgv.withUnsafeBufferPointer { argvBuffer in
         cEnv.withUnsafeBufferPointer { envBuffer in
-            ov_spawn(argv[0], UnsafeMutablePointer(mutating: argvBuffer.baseAddress!), UnsafeMutablePointer(mutating: envBuffer.baseAddress!), nil, nil, stdin, stdout, stderr, newSession ? Int32(OV_SPAWN_SETSID) : 0, &pid)
+            let argvPointer = UnsafeMutablePointer(mutating: argvBuffer.baseAddress!)
+            let envPointer = UnsafeMutablePointer(mutating: envBuffer.baseAddress!)
+            let flags = newSession ? Int32(OV_SPAWN_SETSID) : 0
+            if let cgroupFD {
+                return ov_spawn_into_cgroup(argv[0], argvPointer, envPointer, nil, nil, stdin, stdout, stderr, flags, cgroupFD, &pid)
+            }
+            return ov_spawn(argv[0], argvPointer, envPointer, nil, nil, stdin, stdout, stderr, flags, &pid)
         }
     }
     if rc != 0 { throw TestFailure("spawn \(argv[0]) failed: \(String(cString: strerror(-rc)))") }

@@ -1,7 +1,7 @@
 /* Syscalls and libc calls that Swift's Glibc module hides or makes awkward.
  * Every function returns 0 (or a file descriptor) on success and -errno on failure,
  * so callers get a typed errno without reading the global. Nothing here runs Swift
- * code between fork and exec: spawning goes through posix_spawn. */
+ * code between fork and exec: spawning goes through posix_spawn, or clone3 + execve in C. */
 #ifndef OVERSEER_SYS_H
 #define OVERSEER_SYS_H
 
@@ -37,6 +37,18 @@ enum {
 int ov_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
              const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int flags,
              pid_t *pid_out);
+
+/* Like ov_spawn, but the child is born in the cgroup v2 directory open as cgroup_fd
+ * (clone3 with CLONE_INTO_CGROUP; where clone3 is filtered, the child moves itself there
+ * before it runs anything else). Returns 0 and stores the pid, or -errno (an exec failure
+ * reports the exec's errno). */
+int ov_spawn_into_cgroup(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                         const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int flags,
+                         int cgroup_fd, pid_t *pid_out);
+
+/* getxattr(2) / setxattr(2) (cgroup delegation marks); -errno on failure. */
+ssize_t ov_get_xattr(const char *path, const char *name, void *value, size_t size);
+int ov_set_xattr(const char *path, const char *name, const void *value, size_t size);
 
 /* pidfd_open(2) and pidfd_send_signal(2). */
 int ov_pidfd_open(pid_t pid);
