@@ -24,7 +24,26 @@ public enum KillOutcome: String, Codable, Sendable {
 
 /// Why a process belonged to the tree.
 public enum MembershipReason: String, Codable, Sendable {
-    case root, descendant, session, processGroup = "process_group", marker
+    case root, descendant, session, processGroup = "process_group", marker, cgroup
+}
+
+/// What happened to a target's cgroup.
+public struct CgroupKillResult: Codable, Sendable, Equatable {
+    /// The cgroup's absolute path.
+    public var path: String
+    /// Whether `1` was written to its `cgroup.kill`.
+    public var killed: Bool
+    /// Whether the cgroup was found empty and removed.
+    public var removed: Bool
+    /// Why it was not killed or removed (protected pid inside, no cgroup.kill, ...).
+    public var note: String?
+
+    public init(path: String, killed: Bool, removed: Bool, note: String? = nil) {
+        self.path = path
+        self.killed = killed
+        self.removed = removed
+        self.note = note
+    }
 }
 
 /// One process the engine acted on.
@@ -59,11 +78,14 @@ public struct KillReport: Codable, Sendable {
     public var survivors: [ProcessIdentity]
     public var rescans: Int
     public var durationSeconds: Double
+    /// The target's cgroup, when it had one.
+    public var cgroup: CgroupKillResult?
 
     /// True when no member of the tree is left alive.
     public var clean: Bool { survivors.isEmpty }
 
-    public init(processes: [KilledProcess] = [], skipped: [SkippedProcess] = [], survivors: [ProcessIdentity] = [], rescans: Int = 0, durationSeconds: Double = 0) {
+    public init(processes: [KilledProcess] = [], skipped: [SkippedProcess] = [], survivors: [ProcessIdentity] = [], rescans: Int = 0, durationSeconds: Double = 0, cgroup: CgroupKillResult? = nil) {
+        self.cgroup = cgroup
         self.processes = processes
         self.skipped = skipped
         self.survivors = survivors
@@ -72,7 +94,7 @@ public struct KillReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case processes, skipped, survivors, rescans, clean
+        case processes, skipped, survivors, rescans, clean, cgroup
         case durationSeconds = "duration_seconds"
     }
 
@@ -83,6 +105,7 @@ public struct KillReport: Codable, Sendable {
         survivors = try c.decode([ProcessIdentity].self, forKey: .survivors)
         rescans = try c.decode(Int.self, forKey: .rescans)
         durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
+        cgroup = try c.decodeIfPresent(CgroupKillResult.self, forKey: .cgroup)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -93,5 +116,6 @@ public struct KillReport: Codable, Sendable {
         try c.encode(rescans, forKey: .rescans)
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(clean, forKey: .clean)
+        try c.encodeIfPresent(cgroup, forKey: .cgroup)
     }
 }

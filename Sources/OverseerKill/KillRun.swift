@@ -37,6 +37,8 @@ struct KillRun {
     /// Marker lookups already done, by pid and start time (environ is read once per process).
     var markerCache: [Int32: (UInt64, Int?)] = [:]
     var rescans = 0
+    /// What happened to each target's cgroup (by target index).
+    var cgroupResults: [Int: CgroupKillResult] = [:]
 
     init(options: KillOptions, targets: [KillTarget]) {
         self.options = options
@@ -125,6 +127,10 @@ struct KillRun {
             if let target = ledSessions[stat.sid] { add(pid, .session, target) }
             else if let target = ledGroups[stat.pgid] { add(pid, .processGroup, target) }
             else if let target = markedTarget(pid, stat) { add(pid, .marker, target) }
+        }
+        for (index, target) in targets.enumerated() {
+            guard let cgroup = target.cgroup else { continue }
+            for pid in (try? cgroup.allProcesses()) ?? [] where snapshot[pid] != nil { add(pid, .cgroup, index) }
         }
         // Close over ppid links from every member found so far; children join their parent's tree.
         let children = snapshot.childrenByParent()
@@ -229,8 +235,10 @@ struct KillRun {
         if options.sendSIGHUP { send(SIGHUP, to: frozen) }
         send(SIGCONT, to: frozen)
         _ = PidFD.waitForExit(frozen.compactMap { members[$0]?.handle }, timeoutSeconds: options.graceSeconds)
-        // 3. Kill what is left, and anything born meanwhile, until a rescan finds nobody new.
-        send(SIGKILL, to: alivePIDs)
+        // 3. Kill what is left, and anything born meanwhile, until a rescan finds nobody new:
+        //    whole cgroups at once with cgroup.kill, other members through their pidfds.
+        killCgroups()
+        send(SIGKILL, to: alivePIDs.filter { members[$0]?.killSent == false })
         sweep(signals: [SIGKILL])
         var stillAlive = PidFD.waitForExit(order.compactMap { members[$0]?.handle }, timeoutSeconds: options.settleSeconds)
         if !stillAlive.isEmpty {
@@ -243,12 +251,15 @@ struct KillRun {
         if options.reapOwnChildren {
             for pid in order { members[pid]?.handle.reapIfChild() }
         }
+        // 5. Emptied cgroups are removed; whatever a cgroup still holds (protected pids
+        //    aside) is a survivor.
+        let leftovers = settleCgroups()
         let survivors = Set(stillAlive.map(\.identity.pid))
         let duration = MonotonicClock.now - started
-        return targets.indices.map { report(for: $0, survivors: survivors, duration: duration) }
+        return targets.indices.map { report(for: $0, survivors: survivors, leftovers: leftovers[$0] ?? [], duration: duration) }
     }
 
-    func report(for target: Int, survivors: Set<Int32>, duration: Double) -> KillReport {
+    func report(for target: Int, survivors: Set<Int32>, leftovers: [ProcessIdentity], duration: Double) -> KillReport {
         var processes: [KilledProcess] = []
         var survivorIDs: [ProcessIdentity] = []
         for pid in order {
@@ -264,6 +275,7 @@ struct KillRun {
             }
             processes.append(KilledProcess(identity: member.handle.identity, comm: member.comm, reason: member.reason, signals: member.signals, outcome: outcome))
         }
-        return KillReport(processes: processes, skipped: skippedList(for: target), survivors: survivorIDs, rescans: rescans, durationSeconds: duration)
+        for identity in leftovers where !survivorIDs.contains(where: { $0.pid == identity.pid }) { survivorIDs.append(identity) }
+        return KillReport(processes: processes, skipped: skippedList(for: target), survivors: survivorIDs, rescans: rescans, durationSeconds: duration, cgroup: cgroupResults[target])
     }
 }

@@ -1,15 +1,20 @@
+import OverseerCgroup
 import OverseerProcess
 
-/// What to kill: the tree's root processes (by identity) and, optionally, the environment
-/// marker every descendant inherits (`OVERSEER_AGENT_ID=<id>`), which finds double-forked,
-/// `setsid` daemons that have left the ppid tree.
+/// What to kill: the tree's root processes (by identity); optionally the environment marker
+/// every descendant inherits (`OVERSEER_AGENT_ID=<id>`), which finds double-forked, `setsid`
+/// daemons that have left the ppid tree; and optionally the agent's own cgroup, whose every
+/// member belongs to the tree and which is killed with `cgroup.kill` (atomic against forks)
+/// and removed afterwards.
 public struct KillTarget: Sendable {
     public var roots: [ProcessIdentity]
     public var marker: EnvironmentMarker?
+    public var cgroup: Cgroup?
 
-    public init(roots: [ProcessIdentity], marker: EnvironmentMarker? = nil) {
+    public init(roots: [ProcessIdentity], marker: EnvironmentMarker? = nil, cgroup: Cgroup? = nil) {
         self.roots = roots
         self.marker = marker
+        self.cgroup = cgroup
     }
 }
 
