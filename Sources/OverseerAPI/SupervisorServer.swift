@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import OverseerCgroup
 import OverseerSupervisor
 import ServiceLifecycle
 
@@ -11,12 +12,14 @@ public enum ServerError: Error, CustomStringConvertible {
     case socketInUse(String)
     case socketDirectory(String, String)
     case registry(String, String)
+    case cgroup(String, String)
 
     public var description: String {
         switch self {
         case .socketInUse(let path): "another supervisor is already listening on \(path)"
         case .socketDirectory(let path, let reason): "cannot prepare the socket directory \(path): \(reason)"
         case .registry(let path, let reason): "cannot write the registry \(path): \(reason)"
+        case .cgroup(let setting, let reason): "cannot manage agent cgroups (cgroup_root = \(setting)): \(reason)"
         }
     }
 }
@@ -39,6 +42,8 @@ public struct SupervisorServer: Sendable {
         try prepareSocketDirectory()
         umask(0o077) // the socket, transcripts and state files are the owner's alone
         let group = MultiThreadedEventLoopGroup.singleton
+        var settings = self.settings
+        settings.cgroups = try adoptCgroups()
         let manager = AgentManager(settings: settings, group: group, logger: logger)
         if let registry = manager.registry {
             // The registry must be writable (and trusted) before we report ready.
@@ -79,6 +84,32 @@ public struct SupervisorServer: Sendable {
         defer { unlink(socketPath) }
         try await serviceGroup.run()
         logger.notice("stopped")
+    }
+
+    /// Chooses the agents' cgroup subtree and moves the supervisor into its `supervisor/`
+    /// leaf, before READY=1. A configured directory that cannot be used is fatal; with `auto`,
+    /// a delegated cgroup that cannot be used is a warning and agents run without cgroups.
+    func adoptCgroups() throws -> AgentCgroups? {
+        let setting = settings.cgroupRoot
+        do {
+            let (chosen, reason) = try AgentCgroups.select(setting)
+            guard let chosen else {
+                logger.info("agents get no cgroups; the /proc identity path alone tracks them", metadata: ["reason": "\(reason)"])
+                return nil
+            }
+            let removed = try chosen.adopt()
+            logger.notice("agents get their own cgroups", metadata: [
+                "root": "\(chosen.root.path)", "supervisor": "\(chosen.supervisor.path)", "reason": "\(reason)",
+                "stale_removed": "\(removed.count)",
+            ])
+            return chosen
+        } catch {
+            if setting == "auto" {
+                logger.warning("cannot take over the delegated cgroup; agents get no cgroups", metadata: ["error": "\(error)"])
+                return nil
+            }
+            throw ServerError.cgroup(setting, "\(error)")
+        }
     }
 
     /// Creates the socket's directory (0700) if needed and refuses a socket a live server owns;

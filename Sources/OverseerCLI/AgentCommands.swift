@@ -60,10 +60,19 @@ struct PsCommand: AsyncParsableCommand {
             let now = Date().timeIntervalSince1970
             let rows = list.agents.map { agent in
                 [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? ""),
-                 agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", agent.argv.joined(separator: " ")]
+                 agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", Self.cgroupColumn(agent.cgroup), agent.argv.joined(separator: " ")]
             }
-            print(Table.render(header: ["NAME", "PID", "STATE", "INCARNATION", "AGE", "OUTPUT", "COMMAND"], rows: rows))
+            print(Table.render(header: ["NAME", "PID", "STATE", "INCARNATION", "AGE", "OUTPUT", "CGROUP", "COMMAND"], rows: rows))
         }
+    }
+
+    /// The cgroup as systemd-cgls names it (relative to the cgroup v2 mount), or "-".
+    static func cgroupColumn(_ path: String?) -> String {
+        guard let path else { return "-" }
+        for mount in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] where path.hasPrefix(mount + "/") {
+            return String(path.dropFirst(mount.count))
+        }
+        return path
     }
 
     static func age(_ seconds: Double) -> String {

@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log_level).") var logLevel: String?
     @Option(name: .customLong("on-shutdown"), help: "release (kill agents on shutdown) or leave (for the reaper) (on_shutdown).") var onShutdown: String?
     @Option(name: .customLong("kill-grace"), help: "Seconds between SIGTERM and SIGKILL on release (kill_grace_seconds).") var killGrace: String?
+    @Option(name: .customLong("cgroup-root"), help: "auto, off, or a cgroup v2 directory to place agents in (cgroup_root).") var cgroupRoot: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -24,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let logLevel { flags["log_level"] = FlagValue(logLevel, flag: "--log-level") }
             if let onShutdown { flags["on_shutdown"] = FlagValue(onShutdown, flag: "--on-shutdown") }
             if let killGrace { flags["kill_grace_seconds"] = FlagValue(killGrace, flag: "--kill-grace") }
+            if let cgroupRoot { flags["cgroup_root"] = FlagValue(cgroupRoot, flag: "--cgroup-root") }
             let resolved = try config.load(flags: flags)
             let effective = resolved.config
             let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
@@ -53,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             protectedPidfiles: config.protectedPIDFiles,
             releaseOnShutdown: config.onShutdown == .release,
             registryPath: config.registryPath,
-            heartbeatIntervalSeconds: config.heartbeatIntervalSeconds
+            heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+            cgroupRoot: config.cgroupRoot
         )
     }
 }

@@ -25,6 +25,7 @@ enum ConfigKeys {
         ConfigKey("stale_after_seconds", \.staleAfterSeconds, .number(above: 0, atMost: 86400)),
         ConfigKey("unresolved_ttl_seconds", \.unresolvedTTLSeconds, .number(above: 0, atMost: 604800)),
         ConfigKey("metrics_textfile", \.metricsTextfile, .absolutePath),
+        ConfigKey("cgroup_root", \.cgroupRoot, .autoOffOrPath),
     ]
 
     /// Key descriptors by TOML name.

@@ -40,6 +40,10 @@ public struct OverseerConfig: Sendable, Equatable {
     public var unresolvedTTLSeconds: Double = 300
     /// `metrics_textfile`: where the reaper writes its Prometheus textfile (default: `<state_dir>/metrics/overseer-reap.prom`).
     public var metricsTextfile: String
+    /// `cgroup_root`: the cgroup v2 subtree agents are placed in. `auto`: the cgroup systemd
+    /// delegated to the service (`Delegate=yes`), if any; `off`: none (the /proc identity
+    /// path alone); or the absolute path of a cgroup v2 directory to manage.
+    public var cgroupRoot: String = "auto"
 
     /// Creates a configuration with the given paths and built-in defaults for everything else
     /// (the registry and the reaper's metrics file live under `stateDir`).

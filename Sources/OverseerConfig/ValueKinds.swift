@@ -40,6 +40,29 @@ extension ValueKind where Value == String {
     }
 }
 
+extension ValueKind where Value == String {
+    /// `auto`, `off`, or an absolute path (for `cgroup_root`).
+    static var autoOffOrPath: ValueKind<String> {
+        @Sendable func check(_ text: String, shown: String) throws(InvalidValue) -> String {
+            let lowered = trimmed(text).lowercased()
+            if lowered == "auto" || lowered == "off" { return lowered }
+            guard text.hasPrefix("/") else { throw InvalidValue(shown: shown) }
+            return text
+        }
+        let expected = "auto, off, or an absolute path (starting with \"/\")"
+        return ValueKind(
+            expectedInFile: expected,
+            expectedAsText: expected,
+            fromTOML: { value throws(InvalidValue) in
+                guard let text = value.string else { throw InvalidValue(shown: tomlLiteral(value)) }
+                return try check(text, shown: tomlLiteral(value))
+            },
+            fromText: { text throws(InvalidValue) in try check(text, shown: DisplayValue.string(text).toml) },
+            display: { .string($0) }
+        )
+    }
+}
+
 extension ValueKind where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
     /// One of the enum's raw values, matched case-insensitively.
     static var choice: ValueKind<Value> {

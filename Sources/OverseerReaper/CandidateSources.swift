@@ -1,4 +1,5 @@
 import Foundation
+import OverseerCgroup
 import OverseerProcess
 import OverseerRegistry
 
@@ -13,6 +14,15 @@ struct OwnerState {
 
 /// Candidates from an Overseer registry.
 enum OverseerCandidates {
+    /// The entry's cgroup, trusted only when it is an `agents/<id>` directory inside the
+    /// cgroup v2 hierarchy: a registry line can never point the reaper at another cgroup.
+    static func agentCgroup(_ path: String?, id: String, hierarchy: CgroupHierarchy? = .current()) -> Cgroup? {
+        guard let path, let hierarchy, hierarchy.contains(path), !id.isEmpty, !id.contains("/") else { return nil }
+        let cgroup = Cgroup(path: path)
+        guard cgroup.name == id, cgroup.parent?.name == "agents" else { return nil }
+        return cgroup
+    }
+
     static func from(_ document: RegistryDocument, staleAfter: Double, now: Double) -> (candidates: [ReapCandidate], protectedPIDs: Set<Int32>) {
         let current = document.supervisor
         var protected: Set<Int32> = []
@@ -26,7 +36,8 @@ enum OverseerCandidates {
                 name: entry.name, id: entry.id, incarnation: entry.incarnation,
                 roots: entry.roots.map { .identity($0) },
                 reapable: reapable,
-                leftAloneReason: reapable ? nil : state.reason
+                leftAloneReason: reapable ? nil : state.reason,
+                cgroup: Self.agentCgroup(entry.cgroup, id: entry.id)
             ))
         }
         if let current, current.identity.liveness() == .alive { protected.insert(current.identity.pid) }

@@ -1,3 +1,4 @@
+import OverseerCgroup
 import OverseerKill
 import OverseerProcess
 
@@ -29,6 +30,8 @@ public struct ReapCandidate: Sendable {
     /// Why this entry may be reaped now, or nil when it must be left alone (and why).
     public var reapable: Bool
     public var leftAloneReason: String?
+    /// The agent's own cgroup, when its registry entry names a valid one.
+    public var cgroup: Cgroup? = nil
 
     public var marker: EnvironmentMarker? {
         id.map { EnvironmentMarker(name: "OVERSEER_AGENT_ID", value: $0) }
@@ -43,6 +46,17 @@ enum Resolution {
     case gone(skipped: [SkippedProcess])
     /// Several unrelated processes match its name: killing any could be a wrong kill.
     case ambiguous([Int32])
+}
+
+/// What happened to one agent's cgroup during a pass.
+public struct ReapCgroup: Codable, Sendable, Equatable {
+    public var agent: String
+    public var result: CgroupKillResult
+
+    public init(agent: String, result: CgroupKillResult) {
+        self.agent = agent
+        self.result = result
+    }
 }
 
 /// A process the reaper killed, attributed to its agent.
@@ -90,10 +104,12 @@ public struct ReapReport: Codable, Sendable {
     public var dropped: [String] = []
     /// Planned kills (dry run only): agent → pids.
     public var plan: [String: [Int32]] = [:]
+    /// Agent cgroups acted on (cgroup.kill written, removed, or kept and why).
+    public var cgroups: [ReapCgroup] = []
     public var durationSeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case registry, format, reaped, skipped, survivors, unresolved, consumed, dropped, plan
+        case registry, format, reaped, skipped, survivors, unresolved, consumed, dropped, plan, cgroups
         case dryRun = "dry_run"
         case durationSeconds = "duration_seconds"
     }
@@ -110,6 +126,8 @@ public struct ReapReport: Codable, Sendable {
             return "dry run: would reap \(plan.values.reduce(0) { $0 + $1.count }) processes of \(plan.count) agents"
         }
         var parts = ["reaped \(reaped.count) processes of \(Set(reaped.map(\.agent)).count) agents"]
+        let killedWhole = cgroups.filter(\.result.killed).count
+        if killedWhole > 0 { parts.append("\(killedWhole) by cgroup.kill") }
         parts.append("\(survivors.count) survivors")
         parts.append("\(unresolved.count) unresolved")
         parts.append("\(skipped.count) skipped")

@@ -142,10 +142,13 @@ public struct Reaper: Sendable {
             switch resolver.resolve(candidate) {
             case .roots(let roots, let skipped):
                 record(skipped, agent: candidate.name, into: &report)
-                work.append((candidate, KillTarget(roots: roots, marker: candidate.marker)))
+                work.append((candidate, KillTarget(roots: roots, marker: candidate.marker, cgroup: candidate.cgroup)))
             case .gone(let skipped):
                 record(skipped, agent: candidate.name, into: &report)
                 logger.info("tree already gone", metadata: ["agent": "\(candidate.name)"])
+                if !options.dryRun, let cgroup = candidate.cgroup, cgroup.exists, (try? cgroup.isPopulated()) == false {
+                    try? cgroup.remove() // emptied, but left behind by a supervisor that died
+                }
                 outcomes.append((candidate, .gone))
             case .ambiguous(let pids):
                 let reason = "ambiguous: \(pids.count) unrelated processes carry --agent-name \(candidate.name) (\(pids.map(String.init).joined(separator: ",")))"
@@ -169,6 +172,13 @@ public struct Reaper: Sendable {
                 logger.notice("reaped", metadata: ["agent": "\(candidate.name)", "pid": "\(process.identity.pid)", "comm": "\(process.comm)", "signals": "\(process.signals.joined(separator: ","))", "outcome": "\(process.outcome.rawValue)"])
             }
             record(kill.skipped, agent: candidate.name, into: &report)
+            if let cgroup = kill.cgroup {
+                report.cgroups.append(ReapCgroup(agent: candidate.name, result: cgroup))
+                logger.notice("cgroup", metadata: [
+                    "agent": "\(candidate.name)", "path": "\(cgroup.path)", "cgroup.kill": "\(cgroup.killed)",
+                    "removed": "\(cgroup.removed)", "note": "\(cgroup.note ?? "")",
+                ])
+            }
             for survivor in kill.survivors {
                 report.survivors.append(ReapSurvivor(agent: candidate.name, identity: survivor))
                 logger.error("survivor", metadata: ["agent": "\(candidate.name)", "pid": "\(survivor.pid)"])

@@ -1,3 +1,4 @@
+import OverseerCgroup
 import OverseerKill
 import OverseerProcess
 import OverseerRegistry
@@ -5,7 +6,7 @@ import OverseerRegistry
 /// Turns a candidate's root claims into live, proven processes, using one snapshot.
 ///
 /// Order: recorded identities that still match; else processes carrying the agent's
-/// OVERSEER_AGENT_ID; else a `--agent-name NAME` command-line scan that must find one
+/// OVERSEER_AGENT_ID; else the members of the agent's own cgroup; else a `--agent-name NAME` command-line scan that must find one
 /// coherent root (a single match with no matching ancestor).
 /// Environments and command lines are read at most once per process per pass, however many
 /// candidates are resolved.
@@ -48,6 +49,12 @@ final class Resolver {
         if !roots.isEmpty { return .roots(roots, skipped: skipped) }
         if let marker = candidate.marker {
             let identities = (markerCarriers[marker.value] ?? []).compactMap { snapshot.identity(of: $0) }
+            if !identities.isEmpty { return .roots(identities, skipped: skipped) }
+        }
+        if let cgroup = candidate.cgroup {
+            // Whatever still lives in the agent's own cgroup is its tree, marker or not.
+            let members = ((try? cgroup.allProcesses()) ?? []).filter { !protected.contains($0) }
+            let identities = members.compactMap { snapshot.identity(of: $0) }
             if !identities.isEmpty { return .roots(identities, skipped: skipped) }
         }
         switch nameScan(candidate.name) {

@@ -17,7 +17,7 @@ extension AgentManager {
                 entries.append(RegistryEntry(
                     id: info.id, name: info.name, role: info.role ?? dispatch?.role, issue: dispatch?.issue,
                     sessionRef: dispatch?.sessionRef, dispatchID: info.dispatch, incarnation: info.incarnation,
-                    state: entryState, roots: [info.identity], cgroup: nil, owner: identity,
+                    state: entryState, roots: [info.identity], cgroup: info.cgroup, owner: identity,
                     createdAt: info.spawnedAt, updatedAt: info.exitedAt ?? info.spawnedAt, reapAttempts: 0, firstUnresolvedAt: nil
                 ))
             }

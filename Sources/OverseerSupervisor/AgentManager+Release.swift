@@ -1,4 +1,5 @@
 import Logging
+import OverseerCgroup
 import OverseerKill
 import OverseerProcess
 import OverseerPTY
@@ -17,7 +18,7 @@ extension AgentManager {
             _ = try record(name) // not found → 404
             throw .busy(name)
         }
-        let target = KillTarget(roots: [info.identity], marker: marker(for: info))
+        let target = KillTarget(roots: [info.identity], marker: marker(for: info), cgroup: info.cgroup.map { Cgroup(path: $0) })
         let engine = killEngine()
         let report: KillReport
         do {
@@ -40,11 +41,20 @@ extension AgentManager {
         logger.log(level: level, "agent released", metadata: [
             "agent": "\(name)", "killed": "\(report.processes.count)", "survivors": "\(report.survivors.count)",
             "skipped": "\(report.skipped.count)", "seconds": "\(report.durationSeconds)",
+            "cgroup": "\(report.cgroup.map(Self.describe) ?? "none")",
         ])
         events.publish {
             AgentEvent(sequence: $0, type: .agentReleased, agent: name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: epochNow(), exit: nil, killed: report.processes.count, survivors: report.survivors.count)
         }
         return ReleaseResult(agent: name, incarnation: info.incarnation, report: report)
+    }
+
+    /// One phrase for logs: "PATH: cgroup.kill, removed" and the like.
+    static func describe(_ result: CgroupKillResult) -> String {
+        var parts = [result.killed ? "cgroup.kill" : "not killed whole"]
+        parts.append(result.removed ? "removed" : "kept")
+        if let note = result.note { parts.append(note) }
+        return "\(result.path): " + parts.joined(separator: ", ")
     }
 
     private func record(_ report: KillReport) {

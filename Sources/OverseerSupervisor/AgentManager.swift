@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import OverseerCgroup
 import OverseerKill
 import OverseerProcess
 import OverseerPTY
@@ -154,19 +155,22 @@ public final class AgentManager: Sendable {
         let spec = SpawnSpec(argv: request.argv, cwd: cwd, environment: environment, rows: rows, cols: cols)
         let transcript = try openTranscript(name: request.name, incarnation: incarnation)
         let ring = OutputRing(capacity: settings.outputBufferBytes)
+        let (cgroup, cgroupFD) = try createCgroup(forAgent: id)
+        defer { if let cgroupFD { Glibc.close(cgroupFD) } }
 
         let spawned: SpawnedPTYProcess
         let info: AgentInfo
         do {
             (spawned, info) = try reaper.withSpawnLock { () throws(SpawnError) -> (SpawnedPTYProcess, AgentInfo) in
-                let spawned = try Spawner.spawnInPTY(spec)
+                let spawned = try Spawner.spawnInPTY(spec, cgroupFD: cgroupFD)
                 let startTime = (try? ProcStat.read(pid: spawned.pid))?.startTime ?? 0
                 let info = AgentInfo(
                     id: id, name: request.name, incarnation: incarnation, pid: spawned.pid,
                     identity: ProcessIdentity(pid: spawned.pid, startTime: startTime, bootID: BootID.current),
                     argv: request.argv, cwd: cwd, labels: request.labels ?? [:], rows: rows, cols: cols,
                     state: .running, exit: nil, spawnedAt: epochNow(), exitedAt: nil,
-                    transcript: transcript?.path, outputBytes: 0, tree: nil, dispatch: request.dispatch, role: request.role
+                    transcript: transcript?.path, outputBytes: 0, tree: nil, dispatch: request.dispatch, role: request.role,
+                    cgroup: cgroup?.path
                 )
                 state.withLock { state in
                     state.agents[request.name] = Record(info: info, ring: ring, terminal: nil)
@@ -177,6 +181,7 @@ public final class AgentManager: Sendable {
             }
         } catch {
             transcript?.close()
+            try? cgroup?.remove()
             throw .spawnFailed(error.description)
         }
 
@@ -194,10 +199,23 @@ public final class AgentManager: Sendable {
         }
         metrics.spawns.increment()
         updateRunningGauge()
-        logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "argv": "\(request.argv.joined(separator: " "))"])
+        logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "cgroup": "\(cgroup?.path ?? "none")", "argv": "\(request.argv.joined(separator: " "))"])
         events.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: id, incarnation: incarnation, pid: info.pid, time: info.spawnedAt) }
         await persistRegistry()
         return info
+    }
+
+    /// Creates `agents/<id>` and opens it for CLONE_INTO_CGROUP, when the supervisor manages a subtree.
+    private func createCgroup(forAgent id: String) throws(AgentError) -> (Cgroup?, Int32?) {
+        guard let cgroups = settings.cgroups else { return (nil, nil) }
+        let cgroup = cgroups.cgroup(forAgent: id)
+        do {
+            try cgroup.create()
+            return (cgroup, try cgroup.openDirectory())
+        } catch {
+            try? cgroup.remove()
+            throw .spawnFailed("cannot create the agent's cgroup: \(error)")
+        }
     }
 
     private func openTranscript(name: String, incarnation: String) throws(AgentError) -> TranscriptWriter? {

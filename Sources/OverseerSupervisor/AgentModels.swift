@@ -1,3 +1,4 @@
+import OverseerCgroup
 import OverseerKill
 import OverseerProcess
 
@@ -76,9 +77,11 @@ public struct AgentInfo: Codable, Sendable {
     public var role: String?
     /// Set once the agent's dispatch failed and it was handed to the reaper.
     public var handoff: HandoffState = .none
+    /// The agent's own cgroup (absolute path), when the supervisor manages a delegated subtree.
+    public var cgroup: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff
+        case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff, cgroup
         case spawnedAt = "spawned_at"
         case exitedAt = "exited_at"
         case outputBytes = "output_bytes"
@@ -157,8 +160,14 @@ public struct SupervisorSettings: Sendable {
     /// The in-flight registry (nil: none is kept).
     public var registryPath: String?
     public var heartbeatIntervalSeconds: Double
+    /// The `cgroup_root` setting: `auto`, `off` or a cgroup v2 directory (resolved at start-up).
+    public var cgroupRoot: String
+    /// The subtree agents are placed in (nil: /proc identity tracking alone).
+    public var cgroups: AgentCgroups?
 
-    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15) {
+    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil) {
+        self.cgroupRoot = cgroupRoot
+        self.cgroups = cgroups
         self.registryPath = registryPath
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.stateDirectory = stateDirectory

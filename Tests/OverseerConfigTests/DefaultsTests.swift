@@ -24,11 +24,12 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertEqual(config.staleAfterSeconds, 60)
         XCTAssertEqual(config.unresolvedTTLSeconds, 300)
         XCTAssertEqual(config.metricsTextfile, "/var/lib/overseer/metrics/overseer-reap.prom")
+        XCTAssertEqual(config.cgroupRoot, "auto")
         XCTAssertEqual(config, OverseerConfig.defaults(environment: [:], uid: 0))
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 18)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 19)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }

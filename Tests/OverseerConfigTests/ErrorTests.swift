@@ -100,6 +100,16 @@ final class ErrorTests: ConfigTestCase {
                       expected: "an array of absolute paths", source: .file(listPath))
     }
 
+    func testCgroupRootIsAutoOffOrAnAbsolutePath() throws {
+        let expected = "auto, off, or an absolute path (starting with \"/\")"
+        let path = try writeFile("cgroup_root = \"system.slice\"\n")
+        assertInvalid(loadError(loader(), configPath: path), key: "cgroup_root", value: "\"system.slice\"",
+                      expected: expected, source: .file(path))
+        assertInvalid(loadError(loader(["OVERSEER_CGROUP_ROOT": "yes"])), key: "cgroup_root", value: "\"yes\"",
+                      expected: expected, source: .environment("OVERSEER_CGROUP_ROOT"))
+        XCTAssertEqual(try loader(["OVERSEER_CGROUP_ROOT": " Auto "]).load(configPath: nil).config.cgroupRoot, "auto")
+    }
+
     func testBadListElements() throws {
         let path = try writeFile("protected_pids = [1, -3]\n")
         assertInvalid(loadError(loader(), configPath: path), key: "protected_pids", value: "-3",

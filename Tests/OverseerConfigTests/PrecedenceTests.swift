@@ -23,6 +23,7 @@ final class PrecedenceTests: ConfigTestCase {
         stale_after_seconds = 30
         unresolved_ttl_seconds = 600
         metrics_textfile = "/srv/metrics/reap.prom"
+        cgroup_root = "/sys/fs/cgroup/overseer"
 
         """
 
@@ -46,6 +47,7 @@ final class PrecedenceTests: ConfigTestCase {
         expected.staleAfterSeconds = 30
         expected.unresolvedTTLSeconds = 600
         expected.metricsTextfile = "/srv/metrics/reap.prom"
+        expected.cgroupRoot = "/sys/fs/cgroup/overseer"
         XCTAssertEqual(resolved.config, expected)
         XCTAssertEqual(resolved.filePath, path)
         for name in OverseerConfig.keyNames {
@@ -95,7 +97,7 @@ final class PrecedenceTests: ConfigTestCase {
             "transcript_max_bytes": "1099511627776", "max_input_bytes": "1", "max_agents": "1",
             "default_rows": "2", "default_cols": "3", "protected_pids": "7", "protected_pidfiles": "/p.pid",
             "registry_path": "/r.json", "heartbeat_interval_seconds": "3600", "stale_after_seconds": "1",
-            "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom",
+            "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom", "cgroup_root": "OFF",
         ]
         for (key, value) in text {
             env["OVERSEER_" + key.uppercased()] = value
@@ -121,6 +123,7 @@ final class PrecedenceTests: ConfigTestCase {
         expected.staleAfterSeconds = 1
         expected.unresolvedTTLSeconds = 2
         expected.metricsTextfile = "/m.prom"
+        expected.cgroupRoot = "off"
         XCTAssertEqual(fromEnv.config, expected)
         XCTAssertEqual(fromFlags.config, expected)
         XCTAssertEqual(fromEnv.warnings, [])
