@@ -9,6 +9,7 @@ import PackageDescription
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
+/// - `OverseerDelivery`: the durable delivery store (SQLite/GRDB), the injection throttle and echo verification.
 /// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -61,6 +63,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerDelivery",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -90,7 +97,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup",
+                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -103,7 +110,7 @@ let package = Package(
         .target(
             name: "OverseerAPI",
             dependencies: [
-                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup",
+                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -120,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerRegistry", "OverseerAPI", "OverseerClient", "OverseerKill", "OverseerProcess", "OverseerPTY", "COverseerSys",
+                "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerRegistry", "OverseerAPI", "OverseerClient", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerDelivery", "COverseerSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,6 +171,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OverseerDeliveryTests",
+            dependencies: ["OverseerDelivery", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "OverseerCgroupTests",
             dependencies: ["COverseerSys", "OverseerCgroup", "OverseerPTY", "OverseerProcess", "OverseerTestSupport"],
             swiftSettings: swiftSettings
@@ -180,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -28,13 +28,14 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
-# What building needs: libsystemd's headers (sd-daemon.h) and pkg-config to find it.
+# What building needs: libsystemd's headers (sd-daemon.h) and pkg-config to find it, and
+# SQLite's headers for GRDB (the delivery store).
 ensure_build_deps() {
     if ! command -v swift >/dev/null 2>&1; then
         echo "overseer: the Swift toolchain (swift) is not on PATH" >&2
         exit 1
     fi
-    ensure_packages libsystemd-dev:/usr/include/systemd/sd-daemon.h pkg-config:pkg-config
+    ensure_packages libsystemd-dev:/usr/include/systemd/sd-daemon.h pkg-config:pkg-config libsqlite3-dev:/usr/include/sqlite3.h
 }
 
 # What the tests use besides: ps, python3, script(1), setpriv, systemd-analyze.

@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+@testable import OverseerDelivery
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A writer SIGKILLed in the middle of enqueueing loses nothing it had acknowledged.
+///
+/// The test binary runs itself (`/proc/self/exe`, filtered to this one test) as the child.
+/// With the environment variable set, the test body is the child: it enqueues deliveries as
+/// fast as it can and, after each `enqueue` returns, appends the id to an acknowledgement file
+/// with a plain `write(2)` (which survives the process's death: the page cache is the kernel's).
+/// The parent kills it with SIGKILL once enough are acknowledged, reopens the store, and checks
+/// that every acknowledged id is there.
+final class DeliveryCrashConsistencyTests: DeliveryStoreTestCase {
+    static let childVariable = "OVERSEER_DELIVERY_CRASH_CHILD"
+    static let acknowledgedBeforeKill = 300
+
+    func testEveryEnqueueAcknowledgedBeforeASIGKILLSurvivesReopening() throws {
+        if let spec = ProcessInfo.processInfo.environment[Self.childVariable] {
+            // The child is killed before tearDown: drop its own unused directory now.
+            try? FileManager.default.removeItem(atPath: directory)
+            try runChild(spec: spec)
+            return
+        }
+        let ackPath = directory + "/acks.txt"
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        child.arguments = ["\(String(reflecting: Self.self))/testEveryEnqueueAcknowledgedBeforeASIGKILLSurvivesReopening"]
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.childVariable] = storePath + "\n" + ackPath
+        child.environment = environment
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+
+        let deadline = Date().addingTimeInterval(120)
+        while try acknowledged(ackPath).count < Self.acknowledgedBeforeKill {
+            guard child.isRunning, Date() < deadline else {
+                kill(child.processIdentifier, SIGKILL)
+                child.waitUntilExit()
+                return XCTFail("the child stopped or stalled after \(try acknowledged(ackPath).count) acknowledgements")
+            }
+            usleep(2_000)
+        }
+        XCTAssertEqual(kill(child.processIdentifier, SIGKILL), 0)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(child.terminationStatus, SIGKILL)
+
+        let acks = try acknowledged(ackPath)
+        XCTAssertGreaterThanOrEqual(acks.count, Self.acknowledgedBeforeKill)
+        XCTAssertEqual(acks, (0..<acks.count).map { "crash-\($0)" }, "acknowledged in order, none torn")
+
+        let store = try openStore()
+        XCTAssertEqual(try store.recoverInterrupted(), [])
+        var previous: Int64 = 0
+        for id in acks {
+            let delivery = try XCTUnwrap(store.delivery(id: id), "acknowledged \(id) is missing after the kill")
+            XCTAssertEqual(delivery.state, .queued)
+            XCTAssertGreaterThan(delivery.sequence, previous)
+            previous = delivery.sequence
+        }
+        let total = try store.pendingCount()
+        XCTAssertTrue(total == acks.count || total == acks.count + 1,
+                      "\(total) stored for \(acks.count) acknowledged: at most the one in flight may be extra")
+        let counters = try queueCounters(store)
+        XCTAssertEqual(counters.kept, counters.counted)
+    }
+
+    /// The child: enqueue and acknowledge until killed (or for at most a minute).
+    private func runChild(spec: String) throws {
+        let parts = spec.split(separator: "\n").map(String.init)
+        guard parts.count == 2 else { return XCTFail("bad child spec \(spec)") }
+        let store = try DeliveryStore(path: parts[0])
+        let ack = open(parts[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard ack >= 0 else { return XCTFail("cannot open \(parts[1])") }
+        let stop = Date().addingTimeInterval(60)
+        var index = 0
+        while Date() < stop {
+            let id = "crash-\(index)"
+            _ = try store.enqueue(NewDelivery(id: id, agent: "agent-\(index % 4)", text: "crash test \(index)"), cap: 1_000_000)
+            let line = Array((id + "\n").utf8)
+            guard write(ack, line, line.count) == line.count else { return XCTFail("ack write failed") }
+            index += 1
+        }
+    }
+
+    private func acknowledged(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        // Only complete lines count: a line cut by the kill was never fully acknowledged.
+        return String(decoding: data[..<end], as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
