@@ -10,6 +10,7 @@ public enum APIRouter {
         router.add(middleware: UnknownErrorMiddleware())
         AgentRoutes(manager: manager).register(on: router)
         DispatchRoutes(manager: manager).register(on: router)
+        DeliveryRoutes(manager: manager).register(on: router)
         SystemRoutes(manager: manager, startedAt: Date()).register(on: router)
         return router
     }

@@ -13,6 +13,7 @@ public enum ServerError: Error, CustomStringConvertible {
     case socketDirectory(String, String)
     case registry(String, String)
     case cgroup(String, String)
+    case deliveries(String)
 
     public var description: String {
         switch self {
@@ -20,6 +21,7 @@ public enum ServerError: Error, CustomStringConvertible {
         case .socketDirectory(let path, let reason): "cannot prepare the socket directory \(path): \(reason)"
         case .registry(let path, let reason): "cannot write the registry \(path): \(reason)"
         case .cgroup(let setting, let reason): "cannot manage agent cgroups (cgroup_root = \(setting)): \(reason)"
+        case .deliveries(let reason): "cannot open the delivery store: \(reason)"
         }
     }
 }
@@ -45,6 +47,11 @@ public struct SupervisorServer: Sendable {
         var settings = self.settings
         settings.cgroups = try adoptCgroups()
         let manager = AgentManager(settings: settings, group: group, logger: logger)
+        do {
+            try manager.openDeliveries()
+        } catch {
+            throw ServerError.deliveries("\(error)")
+        }
         if let registry = manager.registry {
             // The registry must be writable (and trusted) before we report ready.
             do {

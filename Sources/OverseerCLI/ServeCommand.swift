@@ -56,7 +56,11 @@ struct ServeCommand: AsyncParsableCommand {
             releaseOnShutdown: config.onShutdown == .release,
             registryPath: config.registryPath,
             heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-            cgroupRoot: config.cgroupRoot
+            cgroupRoot: config.cgroupRoot,
+            deliveryStorePath: config.stateDir + "/deliveries.sqlite",
+            maxPendingDeliveries: config.maxPendingDeliveries,
+            deliveryVerifySeconds: config.deliveryVerifySeconds,
+            deliveryRetentionSeconds: config.deliveryRetentionSeconds
         )
     }
 }

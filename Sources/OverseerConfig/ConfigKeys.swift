@@ -26,6 +26,9 @@ enum ConfigKeys {
         ConfigKey("unresolved_ttl_seconds", \.unresolvedTTLSeconds, .number(above: 0, atMost: 604800)),
         ConfigKey("metrics_textfile", \.metricsTextfile, .absolutePath),
         ConfigKey("cgroup_root", \.cgroupRoot, .autoOffOrPath),
+        ConfigKey("max_pending_deliveries", \.maxPendingDeliveries, .integer(1...100_000)),
+        ConfigKey("delivery_verify_seconds", \.deliveryVerifySeconds, .number(above: 0, atMost: 300)),
+        ConfigKey("delivery_retention_seconds", \.deliveryRetentionSeconds, .number(above: 0, atMost: 31_536_000)),
     ]
 
     /// Key descriptors by TOML name.

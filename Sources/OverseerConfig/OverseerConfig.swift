@@ -44,6 +44,12 @@ public struct OverseerConfig: Sendable, Equatable {
     /// delegated to the service (`Delegate=yes`), if any; `off`: none (the /proc identity
     /// path alone); or the absolute path of a cgroup v2 directory to manage.
     public var cgroupRoot: String = "auto"
+    /// `max_pending_deliveries`: queued messages kept per agent; the oldest is dropped beyond it.
+    public var maxPendingDeliveries: Int = 256
+    /// `delivery_verify_seconds`: how long a typed message's echo is awaited before it counts as unverified.
+    public var deliveryVerifySeconds: Double = 5
+    /// `delivery_retention_seconds`: how long finished deliveries stay queryable.
+    public var deliveryRetentionSeconds: Double = 86_400
 
     /// Creates a configuration with the given paths and built-in defaults for everything else
     /// (the registry and the reaper's metrics file live under `stateDir`).

@@ -5,6 +5,16 @@ import NIOPosix
 import Glibc
 #endif
 
+/// The result of one non-blocking write to a PTY.
+public enum DirectWrite: Sendable, Equatable {
+    /// This many bytes were taken (possibly fewer than offered).
+    case wrote(Int)
+    /// The PTY's input buffer is full: nothing was taken.
+    case wouldBlock
+    /// The write failed (EIO: the terminal is gone).
+    case failed(errno: Int32)
+}
+
 /// Errors from an agent's terminal.
 public enum TerminalError: Error, Sendable, CustomStringConvertible {
     case closed
@@ -75,6 +85,20 @@ public final class AgentTerminal: Sendable {
 
     /// Bytes queued but not yet taken by the PTY.
     public var isWritable: Bool { channel.isWritable }
+
+    /// Writes what the PTY takes right now, without blocking and without queueing anything:
+    /// the caller learns exactly how many bytes were typed (deliveries must never type a
+    /// byte twice, so they cannot hand bytes to a queue they do not control).
+    public func writeNow(_ bytes: ArraySlice<UInt8>) -> DirectWrite {
+        guard !bytes.isEmpty else { return .wrote(0) }
+        while true {
+            let count = bytes.withUnsafeBytes { Glibc.write(controlFD, $0.baseAddress, $0.count) }
+            if count >= 0 { return .wrote(count) }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }
+            return .failed(errno: errno)
+        }
+    }
 
     public func resize(rows: UInt16, cols: UInt16) throws(TerminalError) {
         let rc = ov_pty_set_size(controlFD, rows, cols)

@@ -34,6 +34,7 @@ extension AgentManager {
         }
         await terminal?.close()
         await persistRegistry()
+        await deliveries?.agentGone(name, incarnation: info.incarnation)
         record(report)
         metrics.releases.increment()
         updateRunningGauge()
@@ -80,6 +81,8 @@ extension AgentManager {
     /// Applies the shutdown policy: release every agent (default) or leave them for the reaper.
     /// New spawns are refused from here on.
     public func shutdown() async {
+        // In-flight injections finish; the pending set stays in the store for the next start.
+        await deliveries?.stop()
         // Handed-off agents belong to the reaper now: never released here, entries kept.
         let names = mutate { state -> [String] in
             state.shuttingDown = true

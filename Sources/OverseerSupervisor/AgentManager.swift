@@ -37,6 +37,7 @@ public final class AgentManager: Sendable {
     let baseEnvironment: [String: String]
     private let state = Mutex(State())
     private let handlerID = Mutex<Int?>(nil)
+    let deliveryEngine = Mutex<DeliveryEngine?>(nil)
     /// The durable in-flight registry, when one is configured.
     public let registry: RegistryWriter?
     /// This supervisor's own identity (the owner recorded on registry entries).
@@ -96,6 +97,7 @@ public final class AgentManager: Sendable {
         }
         var line = "\(running) agent\(running == 1 ? "" : "s") running"
         if other > 0 { line += ", \(other) exited or releasing" }
+        if let pending = deliveries?.pendingCount { line += ", \(pending) deliver\(pending == 1 ? "y" : "ies") pending" }
         return line
     }
 
@@ -202,6 +204,7 @@ public final class AgentManager: Sendable {
         logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "cgroup": "\(cgroup?.path ?? "none")", "argv": "\(request.argv.joined(separator: " "))"])
         events.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: id, incarnation: incarnation, pid: info.pid, time: info.spawnedAt) }
         await persistRegistry()
+        deliveries?.agentStarted(info.name)
         return info
     }
 
@@ -247,6 +250,7 @@ public final class AgentManager: Sendable {
         registryChanged()
         logger.info("agent exited", metadata: ["agent": "\(info.name)", "pid": "\(pid)", "status": "\(status)"])
         events.publish { AgentEvent(sequence: $0, type: .agentExited, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: pid, time: info.exitedAt ?? epochNow(), exit: status) }
+        if let deliveries { Task { await deliveries.agentGone(info.name, incarnation: info.incarnation) } }
         return true
     }
 
@@ -281,6 +285,7 @@ public final class AgentManager: Sendable {
     }
 
     func mutate<T>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
+    func state_withLock<T>(_ body: (State) -> T) -> T { state.withLock { body($0) } }
 }
 
 extension AgentManager.Record {

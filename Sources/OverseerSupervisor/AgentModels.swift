@@ -164,8 +164,17 @@ public struct SupervisorSettings: Sendable {
     public var cgroupRoot: String
     /// The subtree agents are placed in (nil: /proc identity tracking alone).
     public var cgroups: AgentCgroups?
+    /// The durable delivery store (nil: messages are not accepted).
+    public var deliveryStorePath: String?
+    public var maxPendingDeliveries: Int = 256
+    public var deliveryVerifySeconds: Double = 5
+    public var deliveryRetentionSeconds: Double = 86_400
 
-    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil) {
+    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryVerifySeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
+        self.deliveryStorePath = deliveryStorePath
+        self.maxPendingDeliveries = maxPendingDeliveries
+        self.deliveryVerifySeconds = deliveryVerifySeconds
+        self.deliveryRetentionSeconds = deliveryRetentionSeconds
         self.cgroupRoot = cgroupRoot
         self.cgroups = cgroups
         self.registryPath = registryPath

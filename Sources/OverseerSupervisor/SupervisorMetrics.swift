@@ -29,6 +29,17 @@ public final class SupervisorMetrics: Sendable {
         Metrics.Counter(label: "overseer_signals_sent_total", dimensions: [("signal", name)], factory: factory).increment(by: count)
     }
 
+    /// Counts one delivery event (`overseer_deliveries_total{event="queued"}` and so on).
+    func delivery(_ kind: AgentEvent.Kind) {
+        let event = kind.rawValue.hasPrefix("delivery_") ? String(kind.rawValue.dropFirst("delivery_".count)) : kind.rawValue
+        Metrics.Counter(label: "overseer_deliveries_total", dimensions: [("event", event)], factory: factory).increment()
+    }
+
+    /// Counts a delivery that verified by echo, or one that fell back to unverified.
+    func deliveryVerdict(_ verdict: String) {
+        Metrics.Counter(label: "overseer_delivery_verdicts_total", dimensions: [("verdict", verdict)], factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     public func render() -> String { registry.emitToString() }
 }

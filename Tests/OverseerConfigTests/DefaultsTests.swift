@@ -25,11 +25,14 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertEqual(config.unresolvedTTLSeconds, 300)
         XCTAssertEqual(config.metricsTextfile, "/var/lib/overseer/metrics/overseer-reap.prom")
         XCTAssertEqual(config.cgroupRoot, "auto")
+        XCTAssertEqual(config.maxPendingDeliveries, 256)
+        XCTAssertEqual(config.deliveryVerifySeconds, 5)
+        XCTAssertEqual(config.deliveryRetentionSeconds, 86_400)
         XCTAssertEqual(config, OverseerConfig.defaults(environment: [:], uid: 0))
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 19)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 22)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }

@@ -24,6 +24,9 @@ final class PrecedenceTests: ConfigTestCase {
         unresolved_ttl_seconds = 600
         metrics_textfile = "/srv/metrics/reap.prom"
         cgroup_root = "/sys/fs/cgroup/overseer"
+        max_pending_deliveries = 1000
+        delivery_verify_seconds = 2.5
+        delivery_retention_seconds = 3600
 
         """
 
@@ -48,6 +51,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.unresolvedTTLSeconds = 600
         expected.metricsTextfile = "/srv/metrics/reap.prom"
         expected.cgroupRoot = "/sys/fs/cgroup/overseer"
+        expected.maxPendingDeliveries = 1000
+        expected.deliveryVerifySeconds = 2.5
+        expected.deliveryRetentionSeconds = 3600
         XCTAssertEqual(resolved.config, expected)
         XCTAssertEqual(resolved.filePath, path)
         for name in OverseerConfig.keyNames {
@@ -98,6 +104,7 @@ final class PrecedenceTests: ConfigTestCase {
             "default_rows": "2", "default_cols": "3", "protected_pids": "7", "protected_pidfiles": "/p.pid",
             "registry_path": "/r.json", "heartbeat_interval_seconds": "3600", "stale_after_seconds": "1",
             "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom", "cgroup_root": "OFF",
+            "max_pending_deliveries": "7", "delivery_verify_seconds": "0.5", "delivery_retention_seconds": "60",
         ]
         for (key, value) in text {
             env["OVERSEER_" + key.uppercased()] = value
@@ -124,6 +131,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.unresolvedTTLSeconds = 2
         expected.metricsTextfile = "/m.prom"
         expected.cgroupRoot = "off"
+        expected.maxPendingDeliveries = 7
+        expected.deliveryVerifySeconds = 0.5
+        expected.deliveryRetentionSeconds = 60
         XCTAssertEqual(fromEnv.config, expected)
         XCTAssertEqual(fromFlags.config, expected)
         XCTAssertEqual(fromEnv.warnings, [])

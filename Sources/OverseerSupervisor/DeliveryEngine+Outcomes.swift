@@ -1,0 +1,71 @@
+import OverseerDelivery
+
+/// Persisting each injection step, then telling the event stream, the metrics and the throttle.
+extension DeliveryEngine {
+    /// Whether the echo showed up in time.
+    enum Verdict {
+        case verified
+        case unverified(String)
+    }
+
+    enum Step {
+        case injected(String)
+    }
+
+    func record(_ agent: String, _ step: Step, live: LiveAgent) async {
+        switch step {
+        case .injected(let id):
+            guard let stored = await persist(id, { store throws(DeliveryError) in try store.markInjected(id: id) }) else { return }
+            publish(.deliveryInjected, stored, agent: live)
+        }
+    }
+
+    func record(_ agent: String, _ verdict: Verdict, live: LiveAgent, id: String) async {
+        let stored: Delivery?
+        switch verdict {
+        case .verified:
+            stored = await persist(id) { store throws(DeliveryError) in try store.markVerified(id: id, verification: .echo) }
+            throttle(agent) { $0.record(.verified) }
+            metrics.deliveryVerdict("echo")
+        case .unverified(let reason):
+            stored = await persist(id) { store throws(DeliveryError) in try store.markUnverified(id: id, reason: reason, verification: .timeoutFallback) }
+            throttle(agent) { $0.record(.unverified) }
+            metrics.deliveryVerdict("timeout_fallback")
+            logger.warning("delivery unverified", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(reason)"])
+        }
+        if let stored { publish(.deliveryVerified, stored, agent: live) }
+    }
+
+    /// Nothing was typed: back to the head of the queue (or `failed` after the last attempt).
+    func retry(_ id: String, reason: String, agent: String, live: LiveAgent) async {
+        throttle(agent) { $0.record(.failed) }
+        guard let stored = await persist(id, { store throws(DeliveryError) in try store.markRetry(id: id, reason: reason) }) else { return }
+        if stored.state == .failed {
+            logger.error("delivery failed", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(stored.reason ?? reason)"])
+            publish(.deliveryFailed, stored, agent: live)
+        } else {
+            logger.notice("delivery will be retried", metadata: ["delivery": "\(id)", "agent": "\(agent)", "attempt": "\(stored.attempts)", "reason": "\(reason)"])
+        }
+    }
+
+    /// Part of it was typed: never retried (that would type it twice).
+    func fail(_ id: String, reason: String, agent: String, live: LiveAgent) async {
+        throttle(agent) { $0.record(.failed) }
+        guard let stored = await persist(id, { store throws(DeliveryError) in try store.markFailed(id: id, reason: reason) }) else { return }
+        logger.error("delivery failed", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(reason)"])
+        publish(.deliveryFailed, stored, agent: live)
+    }
+
+    func persist(_ id: String, _ body: @escaping @Sendable (DeliveryStore) throws(DeliveryError) -> Delivery) async -> Delivery? {
+        do {
+            return try await onStore(body)
+        } catch {
+            logger.error("delivery store write failed", metadata: ["delivery": "\(id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    func throttle(_ agent: String, _ change: (inout InjectionThrottle) -> Void) {
+        state.withLock { state in change(&state.throttles[agent, default: InjectionThrottle()]) }
+    }
+}
