@@ -83,23 +83,6 @@ struct PsCommand: AsyncParsableCommand {
     }
 }
 
-/// `overseer send NAME TEXT [--enter]`
-struct SendCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send", abstract: "Write raw input to an agent's terminal.")
-
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "Agent name.") var name: String
-    @Argument(help: "Text to type.") var text: String
-    @Flag(help: "Append a carriage return (press Enter).") var enter = false
-
-    func run() async throws {
-        try await reportingErrors {
-            let result = try await options.client().post("/v1/agents/\(SupervisorClient.segment(name))/input", body: InputRequest(text: text, enter: enter), as: InputResult.self)
-            if options.json { try printJSON(result) }
-        }
-    }
-}
-
 /// `overseer release NAME`
 struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "release", abstract: "Kill an agent's whole process tree and forget it.")

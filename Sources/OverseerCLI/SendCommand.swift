@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import OverseerAPI
+import OverseerDelivery
+import OverseerSupervisor
+
+/// `overseer send NAME TEXT [--enter]` types raw input; `overseer send NAME --message TEXT`
+/// queues a durable, echo-verified delivery.
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Type into an agent's terminal: raw input, or a durable message (--message).",
+        discussion: """
+        With --message the text is stored before the supervisor answers, typed when the agent's \
+        turn comes, and verified by its echo. --wait blocks until then and exits 0 (verified), \
+        7 (typed but unverified) or 8 (failed or dropped).
+        """
+    )
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Agent name.") var name: String
+    @Argument(help: "Raw text to type (without --message).") var text: String?
+    @Flag(help: "Raw input: append a carriage return (press Enter).") var enter = false
+    @Option(help: "Queue this text as a delivery (a carriage return follows unless --no-submit).") var message: String?
+    @Option(help: "Delivery id (default: a fresh UUID); re-sending an id never queues a second copy.") var id: String?
+    @Flag(name: .customLong("no-submit"), help: "Do not press Enter after the message.") var noSubmit = false
+    @Flag(help: "Send ESC before the message (interrupts most agent CLIs).") var interrupt = false
+    @Flag(name: .customLong("await-next-incarnation"), help: "Keep the message queued across the agent's exit, for its next incarnation.") var awaitNext = false
+    @Flag(help: "Wait until the delivery is verified, unverified or failed.") var wait = false
+    @Option(help: "Seconds --wait waits at most.") var timeout: Double = 120
+
+    func validate() throws {
+        if message == nil && text == nil { throw ValidationError("give the TEXT to type, or --message TEXT") }
+        if message != nil && text != nil { throw ValidationError("give either TEXT (raw input) or --message, not both") }
+        if message == nil && (id != nil || wait || noSubmit || interrupt || awaitNext) {
+            throw ValidationError("--id, --wait, --no-submit, --interrupt and --await-next-incarnation go with --message")
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let client = try options.client()
+            let path = "/v1/agents/\(SupervisorClient.segment(name))"
+            guard let message else {
+                let result = try await client.post(path + "/input", body: InputRequest(text: text ?? "", enter: enter), as: InputResult.self)
+                if options.json { try printJSON(result) }
+                return
+            }
+            let request = OutgoingMessage(id: id ?? UUID().uuidString.lowercased(), text: message, submit: !noSubmit, interrupt: interrupt, awaitNextIncarnation: awaitNext)
+            let accepted = try await client.post(path + "/messages", body: request, as: MessageAccepted.self)
+            guard wait else {
+                if options.json { return try printJSON(accepted) }
+                let place = accepted.position.map { " at position \($0)" } ?? ""
+                print("\(accepted.duplicate ? "already known" : "queued") \(accepted.id) for \(name)\(place) (\(accepted.state))")
+                for evicted in accepted.evicted { print("dropped \(evicted): the queue is full") }
+                return
+            }
+            let final = try await waitForVerdict(accepted.id, client: client)
+            if options.json { try printJSON(final) } else {
+                print("\(final.id): \(final.state.rawValue)" + (final.verification.map { " (\($0.rawValue))" } ?? "") + (final.reason.map { ": \($0)" } ?? ""))
+            }
+            switch final.state {
+            case .verified: return
+            case .unverified: throw CLIError("\(final.id) was typed but its echo was not seen", exitCode: 7)
+            default: throw CLIError("\(final.id) was not delivered: \(final.state.rawValue)", exitCode: 8)
+            }
+        }
+    }
+
+    func waitForVerdict(_ id: String, client: SupervisorClient) async throws -> Delivery {
+        let deadline = Date().addingTimeInterval(timeout)
+        var pause = 0.05
+        while true {
+            let delivery = try await client.get("/v1/deliveries/\(SupervisorClient.segment(id))", as: Delivery.self)
+            if delivery.state.isTerminal { return delivery }
+            if Date() >= deadline { throw CLIError("\(id) is still \(delivery.state.rawValue) after \(timeout) s", exitCode: 1) }
+            try await Task.sleep(for: .milliseconds(Int(pause * 1000)))
+            pause = min(pause * 2, 0.5)
+        }
+    }
+}
+
+/// The body of `POST /v1/agents/{name}/messages`.
+struct OutgoingMessage: Encodable {
+    var id: String
+    var text: String
+    var submit: Bool
+    var interrupt: Bool
+    var awaitNextIncarnation: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, text, submit, interrupt
+        case awaitNextIncarnation = "await_next_incarnation"
+    }
+}
