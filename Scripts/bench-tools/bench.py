@@ -7,7 +7,8 @@ BENCH_REPEATS (3).
 """
 import http.client, json, os, platform, pty, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
-OVERSEER, FLOOR, OUTPUT = sys.argv[1], sys.argv[2], sys.argv[3]
+# Imported by delivery_bench.py for its Supervisor, which then sets OVERSEER itself.
+OVERSEER, FLOOR, OUTPUT = sys.argv[1:4] if __name__ == "__main__" else (None, None, None)
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
 LATENCY_AGENTS = int(os.environ.get("BENCH_AGENTS_LATENCY", "100"))
 RSS_AGENTS = int(os.environ.get("BENCH_AGENTS_RSS", "100"))
@@ -218,7 +219,13 @@ def main():
         "from /proc over the window; (d) VmRSS; (e) one `overseer reap` pass over a registry of",
         "dispatch-failed entries vs `Scripts/bench-tools/psutil_reaper.py` on the same kind of trees",
         "(wall, and CPU from rusage of the child), both with a 5 s grace; (f) `overseer _scan` (the",
-        "snapshot the reaper and kill engine use) vs `Scripts/bench-tools/proc_scan_floor.c`.",
+        "snapshot the reaper and kill engine use) vs `Scripts/bench-tools/proc_scan_floor.c`;",
+        "(g) from the first `POST /v1/agents/NAME/messages` until every delivery is final, read back",
+        "through `GET /v1/deliveries/ID`; the injection throttle (100 ms between deliveries to one",
+        "agent, by design) bounds one agent at 10/s; (h) `overseer _bench-store`: median cost of one",
+        "mutation (markInjecting/markInjected/markVerified/enqueue) with the given number of deliveries",
+        "pending, vs `JSONSnapshotQueue`, the peer that rewrites the whole pending set as a JSON file",
+        "(temp file, fsync, rename, fsync of the directory) on every mutation; in a directory on disk.",
         "",
     ])
     with open(OUTPUT, "w") as f:
