@@ -100,6 +100,10 @@ struct ReleaseCommand: AsyncParsableCommand {
                 let terminated = report.processes.filter { $0.outcome == .terminated }.count
                 let killed = report.processes.filter { $0.outcome == .killed }.count
                 print("released \(result.agent): \(report.processes.count) processes (\(terminated) terminated, \(killed) killed), \(report.skipped.count) skipped, \(report.survivors.count) survivors in \(String(format: "%.2f", report.durationSeconds))s")
+                if let cgroup = report.cgroup {
+                    let how = cgroup.killed ? "cgroup.kill" : "not killed whole"
+                    print("  cgroup \(cgroup.path): \(how), \(cgroup.removed ? "removed" : "kept")" + (cgroup.note.map { " (\($0))" } ?? ""))
+                }
                 for skip in report.skipped { print("  skipped pid \(skip.pid) (\(skip.comm ?? "?")): \(skip.reason.rawValue)") }
                 for survivor in report.survivors { print("  SURVIVOR pid \(survivor.pid)") }
             }
