@@ -15,9 +15,9 @@ OVERSEER, OUTPUT = sys.argv[1], sys.argv[2]
 COUNT = int(os.environ.get("BENCH_DELIVERIES", "300"))
 
 
-def throughput(sup, agents, per_agent):
+def throughput(sup, run, agents, per_agent):
     """Posts per_agent messages to each of `agents` cat agents; returns (seconds, verified)."""
-    names = [f"cat{i}" for i in range(agents)]
+    names = [f"{run}-cat{i}" for i in range(agents)]
     for name in names:
         sup.spawn(name, ["cat"])
     time.sleep(0.3)
@@ -46,12 +46,14 @@ def throughput(sup, agents, per_agent):
 
 def main():
     bench.OVERSEER = OVERSEER
+    # Every message is queued at once: room for all of them (the default keeps 256 per agent).
+    os.environ["OVERSEER_MAX_PENDING_DELIVERIES"] = str(max(COUNT, 256))
     sup = bench.Supervisor()
     try:
         print(f"(g) {COUNT} deliveries into one cat agent ...", file=sys.stderr)
-        one_s, one_ok = throughput(sup, 1, COUNT)
+        one_s, one_ok = throughput(sup, "one", 1, COUNT)
         print(f"(g) {COUNT} deliveries over 10 cat agents ...", file=sys.stderr)
-        ten_s, ten_ok = throughput(sup, 10, COUNT // 10)
+        ten_s, ten_ok = throughput(sup, "ten", 10, COUNT // 10)
     finally:
         sup.stop()
     print("(h) store mutation cost ...", file=sys.stderr)
