@@ -10,6 +10,7 @@ import PackageDescription
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
 /// - `OverseerDelivery`: the durable delivery store (SQLite/GRDB), the injection throttle and echo verification.
+/// - `OverseerIdempotency`: stored responses for Idempotency-Key retries, and command-stream checkpoints.
 /// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
@@ -71,6 +72,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerIdempotency",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerCgroup",
             dependencies: ["COverseerSys"],
             swiftSettings: swiftSettings
@@ -110,7 +116,7 @@ let package = Package(
         .target(
             name: "OverseerAPI",
             dependencies: [
-                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery",
+                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -176,6 +182,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OverseerIdempotencyTests",
+            dependencies: ["OverseerIdempotency", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "OverseerCgroupTests",
             dependencies: ["COverseerSys", "OverseerCgroup", "OverseerPTY", "OverseerProcess", "OverseerTestSupport"],
             swiftSettings: swiftSettings
@@ -192,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -14,6 +14,7 @@ public enum ServerError: Error, CustomStringConvertible {
     case registry(String, String)
     case cgroup(String, String)
     case deliveries(String)
+    case requests(String)
 
     public var description: String {
         switch self {
@@ -22,6 +23,7 @@ public enum ServerError: Error, CustomStringConvertible {
         case .registry(let path, let reason): "cannot write the registry \(path): \(reason)"
         case .cgroup(let setting, let reason): "cannot manage agent cgroups (cgroup_root = \(setting)): \(reason)"
         case .deliveries(let reason): "cannot open the delivery store: \(reason)"
+        case .requests(let reason): "cannot open the idempotency store: \(reason)"
         }
     }
 }
@@ -60,7 +62,15 @@ public struct SupervisorServer: Sendable {
                 throw ServerError.registry(registry.path, "\(error)")
             }
         }
-        let router = APIRouter.make(manager: manager)
+        var requests: RequestStores?
+        if let path = settings.idempotencyStorePath {
+            do {
+                requests = try RequestStores(path: path, ttl: settings.idempotencyTTLSeconds, maxEntries: settings.idempotencyMaxEntries)
+            } catch {
+                throw ServerError.requests("\(error)")
+            }
+        }
+        let router = APIRouter.make(manager: manager, requests: requests)
         let socketPath = self.socketPath
         let notifier = self.notifier
         let logger = self.logger

@@ -29,9 +29,12 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .customLong("json"), help: "Print JSON for scripts instead of tables.")
     var json = false
 
+    @Option(name: .customLong("idempotency-key"), help: "Idempotency-Key for this command's change (default: a fresh one, reused by its own retries).")
+    var idempotencyKey: String?
+
     func client() throws -> SupervisorClient {
-        if let socket { return SupervisorClient(socketPath: socket) }
-        return SupervisorClient(socketPath: try config.load().config.socketPath)
+        if let socket { return SupervisorClient(socketPath: socket, idempotencyKey: idempotencyKey) }
+        return SupervisorClient(socketPath: try config.load().config.socketPath, idempotencyKey: idempotencyKey)
     }
 }
 

@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static func settings(from config: OverseerConfig) -> SupervisorSettings {
-        SupervisorSettings(
+        var settings = SupervisorSettings(
             stateDirectory: config.stateDir,
             outputBufferBytes: config.outputBufferBytes,
             transcriptMaxBytes: UInt64(config.transcriptMaxBytes),
@@ -62,6 +62,11 @@ struct ServeCommand: AsyncParsableCommand {
             deliveryVerifySeconds: config.deliveryVerifySeconds,
             deliveryRetentionSeconds: config.deliveryRetentionSeconds
         )
+        settings.idempotencyStorePath = config.stateDir + "/idempotency.sqlite"
+        settings.idempotencyTTLSeconds = config.idempotencyTTLSeconds
+        settings.idempotencyMaxEntries = config.idempotencyMaxEntries
+        settings.checkpointRetentionSeconds = config.checkpointRetentionSeconds
+        return settings
     }
 }
 

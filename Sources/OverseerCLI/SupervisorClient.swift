@@ -5,9 +5,15 @@ import OverseerClient
 /// messages and exit codes.
 struct SupervisorClient: Sendable {
     let http: UnixHTTPClient
+    /// The Idempotency-Key of this command's mutating request (one logical command, one key,
+    /// reused by every retry of it).
+    let idempotencyKey: String
+    /// How long retries of a refused, reset or still-starting request go on.
+    var retryWindow: Duration = .seconds(30)
 
-    init(socketPath: String) {
+    init(socketPath: String, idempotencyKey: String? = nil) {
         http = UnixHTTPClient(socketPath: socketPath)
+        self.idempotencyKey = idempotencyKey ?? UUID().uuidString.lowercased()
     }
 
     struct APIErrorBody: Decodable {
@@ -34,14 +40,39 @@ struct SupervisorClient: Sendable {
         try decode(try await send(.get(path)), as: type)
     }
 
+    /// POSTs with this command's Idempotency-Key; a connection refused or reset (the
+    /// supervisor restarting) or a 503 (starting, stopping) is retried with backoff under the
+    /// same key, so the request takes effect once however often it is sent.
     func post<T: Decodable>(_ path: String, body: some Encodable, as type: T.Type) async throws -> T {
-        let request: ClientRequest
+        var request: ClientRequest
         do {
             request = try ClientRequest.json(.post, path, body)
         } catch {
             throw CLIError(error.description, exitCode: 1)
         }
-        return try decode(try await send(request), as: type)
+        request.headers.append(("Idempotency-Key", idempotencyKey))
+        return try decode(try await sendRetrying(request), as: type)
+    }
+
+    func sendRetrying(_ request: ClientRequest) async throws -> ClientResponse {
+        let deadline = ContinuousClock.now + retryWindow
+        var pause: Duration = .milliseconds(100)
+        while true {
+            do {
+                let response = try await http.send(request, timeout: .seconds(120))
+                if response.status == 503, ContinuousClock.now + pause < deadline {
+                    try await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(2))
+                    continue
+                }
+                guard response.isSuccess else { throw Self.error(from: response) }
+                return response
+            } catch let error as ClientError {
+                guard error.isRetryable, ContinuousClock.now + pause < deadline else { throw CLIError(error.description, exitCode: 3) }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
     }
 
     func decode<T: Decodable>(_ response: ClientResponse, as type: T.Type) throws -> T {

@@ -29,6 +29,9 @@ enum ConfigKeys {
         ConfigKey("max_pending_deliveries", \.maxPendingDeliveries, .integer(1...100_000)),
         ConfigKey("delivery_verify_seconds", \.deliveryVerifySeconds, .number(above: 0, atMost: 300)),
         ConfigKey("delivery_retention_seconds", \.deliveryRetentionSeconds, .number(above: 0, atMost: 31_536_000)),
+        ConfigKey("idempotency_ttl_seconds", \.idempotencyTTLSeconds, .number(above: 0, atMost: 604_800)),
+        ConfigKey("idempotency_max_entries", \.idempotencyMaxEntries, .integer(1...1_000_000)),
+        ConfigKey("checkpoint_retention_seconds", \.checkpointRetentionSeconds, .number(above: 0, atMost: 31_536_000)),
     ]
 
     /// Key descriptors by TOML name.

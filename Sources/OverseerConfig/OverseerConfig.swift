@@ -50,6 +50,12 @@ public struct OverseerConfig: Sendable, Equatable {
     public var deliveryVerifySeconds: Double = 5
     /// `delivery_retention_seconds`: how long finished deliveries stay queryable.
     public var deliveryRetentionSeconds: Double = 86_400
+    /// `idempotency_ttl_seconds`: how long the answer to a request with an Idempotency-Key is replayed.
+    public var idempotencyTTLSeconds: Double = 300
+    /// `idempotency_max_entries`: stored answers kept at most (the oldest go first).
+    public var idempotencyMaxEntries: Int = 10_000
+    /// `checkpoint_retention_seconds`: how long a released agent's command checkpoints wait for an acknowledgement.
+    public var checkpointRetentionSeconds: Double = 604_800
 
     /// Creates a configuration with the given paths and built-in defaults for everything else
     /// (the registry and the reaper's metrics file live under `stateDir`).

@@ -29,7 +29,11 @@ extension AgentManager {
         }
         let terminal = mutate { state -> AgentTerminal? in
             let record = state.agents.removeValue(forKey: name)
-            if state.pidIndex[info.pid] == name { state.pidIndex[info.pid] = nil }
+            if state.pidIndex[info.pid] == name {
+                state.pidIndex[info.pid] = nil
+                if state.retiredRoots.count >= 4096 { state.retiredRoots.removeAll() }
+                state.retiredRoots[info.pid] = name
+            }
             return record?.terminal
         }
         await terminal?.close()

@@ -25,12 +25,14 @@ public final class AgentManager: Sendable {
         var pidIndex: [Int32: String] = [:]
         var dispatches: [String: DispatchInfo] = [:]
         var shuttingDown = false
+        /// Root pids of released incarnations whose exit may still be reported (pid → name).
+        var retiredRoots: [Int32: String] = [:]
     }
 
     public let settings: SupervisorSettings
     public let events: EventHub
     public let metrics: SupervisorMetrics
-    let logger: Logger
+    public let logger: Logger
     let group: any EventLoopGroup
     let reaper: ChildReaper
     let blocking: NIOThreadPool
@@ -172,7 +174,7 @@ public final class AgentManager: Sendable {
                     argv: request.argv, cwd: cwd, labels: request.labels ?? [:], rows: rows, cols: cols,
                     state: .running, exit: nil, spawnedAt: epochNow(), exitedAt: nil,
                     transcript: transcript?.path, outputBytes: 0, tree: nil, dispatch: request.dispatch, role: request.role,
-                    cgroup: cgroup?.path
+                    cgroup: cgroup?.path, generation: request.generation
                 )
                 state.withLock { state in
                     state.agents[request.name] = Record(info: info, ring: ring, terminal: nil)
@@ -243,7 +245,14 @@ public final class AgentManager: Sendable {
             return record.info
         }
         guard let info else {
-            metrics.orphansReaped.increment()
+            let retired = state.withLock { $0.retiredRoots.removeValue(forKey: pid) }
+            if let retired {
+                // A late exit notice of an earlier incarnation: never attributed to the current one.
+                metrics.staleNotice("exit")
+                logger.debug("exit of an earlier incarnation dropped", metadata: ["agent": "\(retired)", "pid": "\(pid)"])
+            } else {
+                metrics.orphansReaped.increment()
+            }
             return false
         }
         updateRunningGauge()

@@ -24,8 +24,11 @@ public struct SpawnRequest: Codable, Sendable {
     /// The dispatch (unit of work) this agent belongs to.
     public var dispatch: String?
     public var role: String?
+    /// The orchestrator's generation of this agent name (command streams).
+    public var generation: Int64?
 
-    public init(name: String, argv: [String], cwd: String? = nil, env: [String: String]? = nil, rows: UInt16? = nil, cols: UInt16? = nil, labels: [String: String]? = nil, dispatch: String? = nil, role: String? = nil) {
+    public init(name: String, argv: [String], cwd: String? = nil, env: [String: String]? = nil, rows: UInt16? = nil, cols: UInt16? = nil, labels: [String: String]? = nil, dispatch: String? = nil, role: String? = nil, generation: Int64? = nil) {
+        self.generation = generation
         self.dispatch = dispatch
         self.role = role
         self.name = name
@@ -79,9 +82,11 @@ public struct AgentInfo: Codable, Sendable {
     public var handoff: HandoffState = .none
     /// The agent's own cgroup (absolute path), when the supervisor manages a delegated subtree.
     public var cgroup: String?
+    /// The orchestrator's generation, when it was spawned by a command stream.
+    public var generation: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff, cgroup
+        case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff, cgroup, generation
         case spawnedAt = "spawned_at"
         case exitedAt = "exited_at"
         case outputBytes = "output_bytes"
@@ -169,6 +174,11 @@ public struct SupervisorSettings: Sendable {
     public var maxPendingDeliveries: Int = 256
     public var deliveryVerifySeconds: Double = 5
     public var deliveryRetentionSeconds: Double = 86_400
+    /// Stored answers for Idempotency-Key retries and command-stream checkpoints (nil: none).
+    public var idempotencyStorePath: String?
+    public var idempotencyTTLSeconds: Double = 300
+    public var idempotencyMaxEntries: Int = 10_000
+    public var checkpointRetentionSeconds: Double = 604_800
 
     public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryVerifySeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
         self.deliveryStorePath = deliveryStorePath

@@ -34,6 +34,10 @@ extension DeliveryEngine {
             logger.warning("delivery unverified", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(reason)"])
         }
         if let stored { publish(.deliveryVerified, stored, agent: live) }
+        if let current = lookup(agent), current.incarnation != live.incarnation {
+            // The verdict belongs to the incarnation it was typed into, never to its successor.
+            metrics.staleNotice("delivery")
+        }
     }
 
     /// Nothing was typed: back to the head of the queue (or `failed` after the last attempt).

@@ -40,6 +40,11 @@ public final class SupervisorMetrics: Sendable {
         Metrics.Counter(label: "overseer_delivery_verdicts_total", dimensions: [("verdict", verdict)], factory: factory).increment()
     }
 
+    /// Counts a notice (exit, delivery result) of an earlier incarnation that was dropped.
+    func staleNotice(_ kind: String) {
+        Metrics.Counter(label: "overseer_stale_incarnation_notices_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     public func render() -> String { registry.emitToString() }
 }
