@@ -43,6 +43,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
             }
         } catch .keyReused {
             throw APIError(.unprocessableContent, code: "idempotency_key_reused", "Idempotency-Key \(key) was used for a different request (method, path or body differ); use a fresh key", field: "Idempotency-Key")
+        } catch .interrupted {
+            throw APIError(.conflict, code: "request_interrupted", "the first request with Idempotency-Key \(key) was interrupted by a supervisor restart before it answered; its effect is unknown: check the state, then DELETE /v1/requests/\(key) or use a fresh key", field: "Idempotency-Key")
         } catch .responseNotSaved(_, let response, let message) {
             context.logger.error("idempotent response not stored", metadata: ["key": "\(key)", "error": "\(message)"])
             return Self.response(from: response, replayed: false)

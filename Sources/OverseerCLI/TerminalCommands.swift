@@ -119,11 +119,11 @@ struct AttachCommand: AsyncParsableCommand {
                 group.addTask {
                     for await bytes in Self.standardInput() {
                         if let index = bytes.firstIndex(of: Self.detachByte) {
-                            if index > 0 { _ = try? await client.post(inputPath, body: InputRequest(base64: Data(bytes[..<index]).base64EncodedString()), as: InputResult.self) }
+                            if index > 0 { _ = try? await client.withFreshKey().post(inputPath, body: InputRequest(base64: Data(bytes[..<index]).base64EncodedString()), as: InputResult.self) }
                             return "detached"
                         }
                         do {
-                            _ = try await client.post(inputPath, body: InputRequest(base64: Data(bytes).base64EncodedString()), as: InputResult.self)
+                            _ = try await client.withFreshKey().post(inputPath, body: InputRequest(base64: Data(bytes).base64EncodedString()), as: InputResult.self)
                         } catch {
                             return "input failed: \(error)"
                         }
@@ -162,7 +162,7 @@ struct AttachCommand: AsyncParsableCommand {
         var rows: UInt16 = 0
         var cols: UInt16 = 0
         guard ov_pty_get_size(0, &rows, &cols) == 0, rows > 0, cols > 0 else { return }
-        _ = try? await client.post("/v1/agents/\(SupervisorClient.segment(name))/resize", body: ResizeRequest(rows: Int(rows), cols: Int(cols)), as: ResizeRequest.self)
+        _ = try? await client.withFreshKey().post("/v1/agents/\(SupervisorClient.segment(name))/resize", body: ResizeRequest(rows: Int(rows), cols: Int(cols)), as: ResizeRequest.self)
     }
 
     static func windowChanges(client: SupervisorClient, name: String, enabled: Bool) -> (any DispatchSourceSignal)? {

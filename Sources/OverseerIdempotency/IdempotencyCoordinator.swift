@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Runs each keyed request at most once while its response is remembered, and replays that
@@ -37,6 +38,8 @@ public final class IdempotencyCoordinator: Sendable {
     public var ttl: Double { store.ttl }
 
     private let clock: @Sendable () -> Double
+    /// This process instance: started markers of other instances belong to dead runs.
+    public let instance: String = UUID().uuidString
     private let worker = StoreWorker()
     private let running = Mutex<[String: InFlightRequest]>([:])
 
@@ -152,8 +155,26 @@ public final class IdempotencyCoordinator: Sendable {
             }
             return (.success(.replayed(stored.response)), .success(stored.response))
         }
+        // A run that started in a process that died: its effect is unknown, never re-run.
+        let instance = self.instance
+        let marked = await worker.run { [store] () throws(IdempotencyError) -> IdempotencyStore.Started? in
+            if let earlier = try store.started(key: key, now: started), earlier.instance != instance { return earlier }
+            try store.markStarted(key: key, fingerprint: fingerprint, instance: instance, now: started)
+            return nil
+        }
+        switch marked {
+        case .failure(let error):
+            return (.failure(error), .failure(error))
+        case .success(let earlier?):
+            let error: IdempotencyError = earlier.fingerprint == fingerprint
+                ? .interrupted(key: key, startedAt: earlier.startedAt) : .keyReused(key: key)
+            return (.failure(error), .failure(error))
+        case .success(nil):
+            break
+        }
         let response = await operation()
         guard !response.isServerError else {
+            _ = await worker.run { [store] () throws(IdempotencyError) in try store.clearStarted(key: key) }
             return (.success(.fresh(response)), .success(response))
         }
         let completed = clock()

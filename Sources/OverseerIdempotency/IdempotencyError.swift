@@ -12,6 +12,10 @@ public enum IdempotencyError: Error, CustomStringConvertible, Equatable, Sendabl
     case keyReused(key: String)
     /// `forget` was asked for a key whose request is still running. An HTTP API answers 409.
     case keyInFlight(key: String)
+    /// An earlier attempt with this key started in a process that died before it answered:
+    /// its effect is unknown, so it is not run again. An HTTP API answers 409; the client
+    /// checks the state, then acknowledges the key (`forget`) or uses a fresh one.
+    case interrupted(key: String, startedAt: Double)
     /// The operation ran and produced `response`, but storing it failed, so a retry would run
     /// the request again. The response is carried so that the caller can still send it.
     case responseNotSaved(key: String, response: StoredResponse, message: String)
@@ -37,6 +41,8 @@ public enum IdempotencyError: Error, CustomStringConvertible, Equatable, Sendabl
             "idempotency key \(Self.quoted(key)) was already used for a different request"
         case .keyInFlight(let key):
             "idempotency key \(Self.quoted(key)) belongs to a request that is still running"
+        case .interrupted(let key, _):
+            "the request with idempotency key \(Self.quoted(key)) was interrupted by a supervisor restart before it answered; its effect is unknown: check, then acknowledge the key or use a fresh one"
         case .responseNotSaved(let key, let response, let message):
             "response \(response.status) for idempotency key \(Self.quoted(key)) was not stored: \(Self.oneLine(message))"
         case .cancelled(let key):

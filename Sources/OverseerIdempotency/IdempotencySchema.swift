@@ -13,7 +13,23 @@ enum IdempotencySchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-idempotency", migrate: createV1)
+        migrator.registerMigration("v2-started", migrate: createV2)
         return migrator
+    }
+
+    /// `idempotency_started`: requests that began running and have not answered yet, with the
+    /// process instance that runs them. A row left by a dead instance marks an interrupted
+    /// request, whose effect is unknown.
+    private static func createV2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE idempotency_started (
+                key TEXT PRIMARY KEY NOT NULL,
+                fingerprint TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                started_at REAL NOT NULL
+            );
+            CREATE INDEX idempotency_started_at ON idempotency_started(started_at);
+            """)
     }
 
     private static func createV1(_ db: Database) throws {

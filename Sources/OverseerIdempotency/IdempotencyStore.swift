@@ -75,17 +75,53 @@ public final class IdempotencyStore: Sendable {
         let ttl = ttl
         return try connection.write("save") { db in
             try Self.insert(db, key: key, fingerprint: fingerprint, response: response, createdAt: createdAt ?? now, completedAt: now)
+            try db.cachedStatement(sql: "DELETE FROM idempotency_started WHERE key = ?").execute(arguments: [key])
             guard let maxEntries else { return 0 }
             return try Self.prune(db, now: now, ttl: ttl, maxEntries: maxEntries)
         }
     }
 
-    /// Deletes the entry stored under `key`, expired or not. False when there was none.
+    /// Deletes the entry stored under `key` (and any started marker), expired or not. False
+    /// when there was neither.
     @discardableResult
     public func delete(key: String) throws(IdempotencyError) -> Bool {
         try connection.write("delete") { db in
             try db.execute(sql: "DELETE FROM idempotency_response WHERE key = ?", arguments: [key])
-            return db.changesCount > 0
+            var deleted = db.changesCount
+            try db.execute(sql: "DELETE FROM idempotency_started WHERE key = ?", arguments: [key])
+            deleted += db.changesCount
+            return deleted > 0
+        }
+    }
+
+    /// A request that began running: (fingerprint, instance, started at).
+    public struct Started: Sendable, Equatable {
+        public var fingerprint: String
+        public var instance: String
+        public var startedAt: Double
+    }
+
+    /// Records durably that the request with `key` starts running in `instance`.
+    public func markStarted(key: String, fingerprint: String, instance: String, now: Double = IdempotencyStore.currentTime()) throws(IdempotencyError) {
+        try connection.write("mark started") { db in
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO idempotency_started(key, fingerprint, instance, started_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [key, fingerprint, instance, now])
+        }
+    }
+
+    /// Removes the started marker of `key` (the request answered without a stored response).
+    public func clearStarted(key: String) throws(IdempotencyError) {
+        try connection.write("clear started") { db in
+            try db.cachedStatement(sql: "DELETE FROM idempotency_started WHERE key = ?").execute(arguments: [key])
+        }
+    }
+
+    /// The started marker of `key`, if one is left (younger than the TTL).
+    public func started(key: String, now: Double = IdempotencyStore.currentTime()) throws(IdempotencyError) -> Started? {
+        try connection.read("started") { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT fingerprint, instance, started_at FROM idempotency_started WHERE key = ? AND started_at >= ?"),
+                             arguments: [key, now - ttl])
+                .map { Started(fingerprint: $0["fingerprint"], instance: $0["instance"], startedAt: $0["started_at"]) }
         }
     }
 
@@ -123,6 +159,7 @@ public final class IdempotencyStore: Sendable {
     }
 
     static func prune(_ db: Database, now: Double, ttl: Double, maxEntries: Int) throws -> Int {
+        try db.cachedStatement(sql: "DELETE FROM idempotency_started WHERE started_at < ?").execute(arguments: [now - ttl])
         try db.cachedStatement(sql: "DELETE FROM idempotency_response WHERE completed_at < ?").execute(arguments: [now - ttl])
         var deleted = db.changesCount
         let excess = try count(db) - maxEntries

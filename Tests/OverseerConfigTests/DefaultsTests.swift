@@ -28,11 +28,14 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertEqual(config.maxPendingDeliveries, 256)
         XCTAssertEqual(config.deliveryVerifySeconds, 5)
         XCTAssertEqual(config.deliveryRetentionSeconds, 86_400)
+        XCTAssertEqual(config.idempotencyTTLSeconds, 300)
+        XCTAssertEqual(config.idempotencyMaxEntries, 10_000)
+        XCTAssertEqual(config.checkpointRetentionSeconds, 604_800)
         XCTAssertEqual(config, OverseerConfig.defaults(environment: [:], uid: 0))
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 22)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 25)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }

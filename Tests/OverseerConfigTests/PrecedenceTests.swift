@@ -27,6 +27,9 @@ final class PrecedenceTests: ConfigTestCase {
         max_pending_deliveries = 1000
         delivery_verify_seconds = 2.5
         delivery_retention_seconds = 3600
+        idempotency_ttl_seconds = 60
+        idempotency_max_entries = 50
+        checkpoint_retention_seconds = 7200
 
         """
 
@@ -54,6 +57,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.maxPendingDeliveries = 1000
         expected.deliveryVerifySeconds = 2.5
         expected.deliveryRetentionSeconds = 3600
+        expected.idempotencyTTLSeconds = 60
+        expected.idempotencyMaxEntries = 50
+        expected.checkpointRetentionSeconds = 7200
         XCTAssertEqual(resolved.config, expected)
         XCTAssertEqual(resolved.filePath, path)
         for name in OverseerConfig.keyNames {
@@ -105,6 +111,7 @@ final class PrecedenceTests: ConfigTestCase {
             "registry_path": "/r.json", "heartbeat_interval_seconds": "3600", "stale_after_seconds": "1",
             "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom", "cgroup_root": "OFF",
             "max_pending_deliveries": "7", "delivery_verify_seconds": "0.5", "delivery_retention_seconds": "60",
+            "idempotency_ttl_seconds": "1", "idempotency_max_entries": "2", "checkpoint_retention_seconds": "3",
         ]
         for (key, value) in text {
             env["OVERSEER_" + key.uppercased()] = value
@@ -134,6 +141,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.maxPendingDeliveries = 7
         expected.deliveryVerifySeconds = 0.5
         expected.deliveryRetentionSeconds = 60
+        expected.idempotencyTTLSeconds = 1
+        expected.idempotencyMaxEntries = 2
+        expected.checkpointRetentionSeconds = 3
         XCTAssertEqual(fromEnv.config, expected)
         XCTAssertEqual(fromFlags.config, expected)
         XCTAssertEqual(fromEnv.warnings, [])
