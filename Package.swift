@@ -9,6 +9,7 @@ import PackageDescription
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
+/// - `OverseerSQLite`: opening a store's SQLite file durably (0600, integrity check, WAL, synchronous=FULL).
 /// - `OverseerDelivery`: the durable delivery store (SQLite/GRDB), the injection throttle and echo verification.
 /// - `OverseerIdempotency`: stored responses for Idempotency-Key retries, and command-stream checkpoints.
 /// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
@@ -67,13 +68,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "OverseerDelivery",
+            name: "OverseerSQLite",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerDelivery",
+            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerIdempotency",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -116,7 +122,7 @@ let package = Package(
         .target(
             name: "OverseerAPI",
             dependencies: [
-                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
+                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

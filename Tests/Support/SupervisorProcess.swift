@@ -61,20 +61,7 @@ public final class SupervisorProcess: @unchecked Sendable {
     /// Whether a server accepts connections on the socket now (a stale socket file left by a
     /// killed instance refuses them, and the log of an earlier instance proves nothing).
     func isListening() -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let rc = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        return rc == 0
+        SocketProbe.acceptsConnections(at: socketPath)
     }
 
     public func log_() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

@@ -1,0 +1,127 @@
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a durable SQLite file could not be opened or used; each case names the file.
+public enum SQLiteFileError: Error, Sendable, Equatable {
+    /// Not a database, or damaged (quick_check failed). The file is left as it is.
+    case corrupt(path: String, message: String)
+    /// It cannot be opened (permissions, not a regular file, read-only).
+    case cannotOpen(path: String, message: String)
+    /// A statement or setting failed.
+    case database(path: String, operation: String, message: String)
+    /// A system call on the file failed.
+    case io(path: String, operation: String, errno: Int32)
+}
+
+/// Opens a store's SQLite file the way every Overseer store wants it: owner-only file mode
+/// (also for the -wal and -shm files), an integrity check before anything is written, WAL
+/// journal with `synchronous=FULL` (a committed change survives power loss), then the
+/// store's migrations. Never deletes, truncates or moves an existing file.
+public enum DurableSQLite {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public static func open(path: String, label: String, migrator: DatabaseMigrator) throws(SQLiteFileError) -> DatabaseQueue {
+        try prepareFile(path: path)
+        var configuration = Configuration()
+        // Journal mode is set below, after the integrity check: GRDB's own WAL setup writes
+        // to the file on open, and nothing may be written to a damaged database.
+        configuration.journalMode = .default
+        configuration.busyMode = .timeout(5)
+        configuration.label = label
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw map(error, path: path, operation: "open")
+        }
+        do {
+            try queue.writeWithoutTransaction { db in
+                try checkIntegrity(db, path: path)
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                // FULL syncs the WAL on every commit: an acknowledged mutation survives power
+                // loss (NORMAL, the usual WAL choice, may lose the last commits).
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try checkSettings(db, path: path)
+            }
+            try migrator.migrate(queue)
+        } catch {
+            try? queue.close()
+            throw map(error, path: path, operation: "open")
+        }
+        try tightenCompanionFiles(path: path)
+        return queue
+    }
+
+    /// Turns any error thrown inside a database access into a `SQLiteFileError` naming `path`.
+    public static func map(_ error: any Error, path: String, operation: String) -> SQLiteFileError {
+        if let error = error as? SQLiteFileError {
+            return error
+        }
+        guard let error = error as? DatabaseError else {
+            return .database(path: path, operation: operation, message: String(describing: error))
+        }
+        let message = error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return .corrupt(path: path, message: message)
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH, .SQLITE_READONLY:
+            return .cannotOpen(path: path, message: message)
+        default:
+            return .database(path: path, operation: operation, message: message)
+        }
+    }
+
+    private static func checkSettings(_ db: Database, path: String) throws {
+        let journal = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
+        let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        guard journal.lowercased() == "wal", synchronous == 2 else {
+            throw SQLiteFileError.database(
+                path: path, operation: "configure",
+                message: "expected journal_mode=wal and synchronous=FULL(2), got \(journal) and \(synchronous)")
+        }
+    }
+
+    private static func checkIntegrity(_ db: Database, path: String) throws {
+        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
+        guard problems != ["ok"] else { return }
+        throw SQLiteFileError.corrupt(path: path, message: "quick_check: " + problems.joined(separator: "; "))
+    }
+
+    /// Creates the file with mode 0600 before SQLite does (SQLite gives its -wal and -shm
+    /// files the database file's mode), and removes group/other access from an existing one.
+    private static func prepareFile(path: String) throws(SQLiteFileError) {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let code = errno
+            throw .cannotOpen(path: path, message: String(cString: strerror(code)))
+        }
+        defer { close(fd) }
+        try restrict(fd: fd, path: path)
+    }
+
+    private static func tightenCompanionFiles(path: String) throws(SQLiteFileError) {
+        for suffix in ["-wal", "-shm"] {
+            let fd = Glibc.open(path + suffix, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            try restrict(fd: fd, path: path + suffix)
+        }
+    }
+
+    private static func restrict(fd: Int32, path: String) throws(SQLiteFileError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw .io(path: path, operation: "fstat", errno: errno)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .cannotOpen(path: path, message: "not a regular file")
+        }
+        let permissions = info.st_mode & 0o777
+        guard permissions & 0o077 != 0 else { return }
+        guard fchmod(fd, permissions & 0o700) == 0 else {
+            throw .io(path: path, operation: "fchmod", errno: errno)
+        }
+    }
+}
