@@ -22,34 +22,24 @@ struct ValueKind<Value: Sendable>: Sendable {
 extension ValueKind where Value == String {
     /// A string that is an absolute path.
     static var absolutePath: ValueKind<String> {
-        @Sendable func check(_ text: String, shown: String) throws(InvalidValue) -> String {
-            guard text.hasPrefix("/") else { throw InvalidValue(shown: shown) }
-            return text
-        }
-        let expected = "an absolute path (starting with \"/\")"
-        return ValueKind(
-            expectedInFile: expected,
-            expectedAsText: expected,
-            fromTOML: { value throws(InvalidValue) in
-                guard let text = value.string else { throw InvalidValue(shown: tomlLiteral(value)) }
-                return try check(text, shown: tomlLiteral(value))
-            },
-            fromText: { text throws(InvalidValue) in try check(text, shown: DisplayValue.string(text).toml) },
-            display: { .string($0) }
-        )
+        checkedString(expected: "an absolute path (starting with \"/\")") { text in text.hasPrefix("/") ? text : nil }
     }
-}
 
-extension ValueKind where Value == String {
     /// `auto`, `off`, or an absolute path (for `cgroup_root`).
     static var autoOffOrPath: ValueKind<String> {
-        @Sendable func check(_ text: String, shown: String) throws(InvalidValue) -> String {
+        checkedString(expected: "auto, off, or an absolute path (starting with \"/\")") { text in
             let lowered = trimmed(text).lowercased()
             if lowered == "auto" || lowered == "off" { return lowered }
-            guard text.hasPrefix("/") else { throw InvalidValue(shown: shown) }
-            return text
+            return text.hasPrefix("/") ? text : nil
         }
-        let expected = "auto, off, or an absolute path (starting with \"/\")"
+    }
+
+    /// A string kind whose `accept` returns the value to store, or nil to reject the text.
+    private static func checkedString(expected: String, accept: @escaping @Sendable (String) -> String?) -> ValueKind<String> {
+        @Sendable func check(_ text: String, shown: String) throws(InvalidValue) -> String {
+            guard let value = accept(text) else { throw InvalidValue(shown: shown) }
+            return value
+        }
         return ValueKind(
             expectedInFile: expected,
             expectedAsText: expected,
