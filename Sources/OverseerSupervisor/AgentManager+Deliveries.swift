@@ -25,7 +25,7 @@ extension AgentManager {
 
     /// The agent's current incarnation, if it runs and its terminal is attached.
     func liveAgent(_ name: String) -> LiveAgent? {
-        state_withLock { state in
+        mutate { state in
             guard let record = state.agents[name], record.info.state == .running, let terminal = record.terminal else { return nil }
             return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring)
         }
@@ -34,7 +34,7 @@ extension AgentManager {
     /// Stores a message for an agent that exists (unknown agents are refused, nothing stored).
     public func submitMessage(_ request: NewDelivery) async throws(MessageError) -> EnqueueResult {
         guard let engine = deliveries else { throw .unavailable }
-        let known = state_withLock { state -> AgentState? in state.agents[request.agent]?.info.state }
+        let known = mutate { state -> AgentState? in state.agents[request.agent]?.info.state }
         guard let known else { throw .unknownAgent(request.agent) }
         if known != .running && !request.awaitNextIncarnation {
             throw .agentNotRunning(request.agent)

@@ -18,7 +18,7 @@ extension AgentManager {
             _ = try record(name) // not found → 404
             throw .busy(name)
         }
-        let target = KillTarget(roots: [info.identity], marker: marker(for: info), cgroup: info.cgroup.map { Cgroup(path: $0) })
+        let target = killTarget(for: info)
         let engine = killEngine()
         let report: KillReport
         do {

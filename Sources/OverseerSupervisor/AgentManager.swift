@@ -82,7 +82,7 @@ public final class AgentManager: Sendable {
     public func info(name: String, withTree: Bool = false) async throws(AgentError) -> AgentInfo {
         guard var info = state.withLock({ $0.agents[name]?.currentInfo }) else { throw .notFound(name) }
         if withTree {
-            let target = KillTarget(roots: [info.identity], marker: marker(for: info))
+            let target = killTarget(for: info)
             let engine = killEngine()
             info.tree = (try? await blocking.runIfActive { Self.describeTree(engine.plan(target).members) }) ?? []
         }
@@ -270,8 +270,10 @@ public final class AgentManager: Sendable {
         return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    func marker(for info: AgentInfo) -> EnvironmentMarker {
-        EnvironmentMarker(name: AgentEnvironment.agentIDVariable, value: info.id)
+    /// The agent's tree as the kill engine sees it: its root, its marker and its cgroup. The
+    /// tree view and release use this one definition.
+    func killTarget(for info: AgentInfo) -> KillTarget {
+        KillTarget(roots: [info.identity], marker: EnvironmentMarker(name: AgentEnvironment.agentIDVariable, value: info.id), cgroup: info.cgroup.map { Cgroup(path: $0) })
     }
 
     func killEngine() -> KillEngine {
@@ -294,7 +296,6 @@ public final class AgentManager: Sendable {
     }
 
     func mutate<T>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
-    func state_withLock<T>(_ body: (State) -> T) -> T { state.withLock { body($0) } }
 }
 
 extension AgentManager.Record {

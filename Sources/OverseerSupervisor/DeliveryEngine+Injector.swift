@@ -61,7 +61,7 @@ extension DeliveryEngine {
         defer { state.withLock { $0.lastInjection[agent] = .now } }
         switch outcome {
         case .complete:
-            await record(agent, .injected(delivery.id), live: live)
+            await recordInjected(delivery.id, live: live)
             let echoed = await awaitEcho(of: delivery.text, in: live.ring, from: cursor)
             await record(agent, echoed, live: live, id: delivery.id)
         case .nothingTyped(let reason):

@@ -8,16 +8,10 @@ extension DeliveryEngine {
         case unverified(String)
     }
 
-    enum Step {
-        case injected(String)
-    }
-
-    func record(_ agent: String, _ step: Step, live: LiveAgent) async {
-        switch step {
-        case .injected(let id):
-            guard let stored = await persist(id, { store throws(DeliveryError) in try store.markInjected(id: id) }) else { return }
-            publish(.deliveryInjected, stored, agent: live)
-        }
+    /// Every byte was typed.
+    func recordInjected(_ id: String, live: LiveAgent) async {
+        guard let stored = await persist(id, { store throws(DeliveryError) in try store.markInjected(id: id) }) else { return }
+        publish(.deliveryInjected, stored, agent: live)
     }
 
     func record(_ agent: String, _ verdict: Verdict, live: LiveAgent, id: String) async {

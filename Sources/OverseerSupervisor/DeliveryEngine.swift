@@ -142,12 +142,6 @@ public final class DeliveryEngine: Sendable {
         try? store.close()
     }
 
-    /// Re-kicks every agent that has deliveries waiting (at start-up, for agents that exist).
-    public func resumeAll() async {
-        guard let agents = try? await onStore({ store throws(DeliveryError) in try store.agentsWithPending() }) else { return }
-        for agent in agents where lookup(agent) != nil { kick(agent) }
-    }
-
     // MARK: Events
 
     func publish(_ kind: AgentEvent.Kind, _ delivery: Delivery, agent: LiveAgent?, evictedBy: String? = nil) {

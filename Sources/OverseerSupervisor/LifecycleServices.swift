@@ -29,9 +29,21 @@ public struct StatusService: Service {
     }
 
     public func run() async throws {
+        // Without a service manager there is nobody to tell.
+        guard notifier.isActive else {
+            try? await gracefulShutdown()
+            return
+        }
         let events = manager.events.subscribe()
         await withGracefulShutdownHandler {
-            for await _ in events.cancelOnGracefulShutdown() { notifier.status(manager.statusLine) }
+            var sent = ""
+            for await _ in events.cancelOnGracefulShutdown() {
+                let line = manager.statusLine
+                if line != sent {
+                    notifier.status(line)
+                    sent = line
+                }
+            }
         } onGracefulShutdown: {}
         // The event stream ends early when shutdown begins; stay until we are told to stop.
         try? await gracefulShutdown()

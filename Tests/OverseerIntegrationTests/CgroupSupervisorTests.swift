@@ -73,6 +73,8 @@ final class CgroupSupervisorTests: SupervisorTestCase {
         XCTAssertEqual(registry.agents.first { $0.name == "escaper" }?.cgroup, expected.path)
         let listed = try await client.send(.get("/v1/agents")).decode(AgentList.self)
         XCTAssertEqual(listed.agents.first?.cgroup, expected.path)
+        let shown = try await client.send(.get("/v1/agents/escaper")).decode(AgentInfo.self)
+        XCTAssertTrue(shown.tree?.contains { $0.pid == daemon } ?? false, "the tree view counts the cgroup's members too")
 
         let result = try await release("escaper")
 
