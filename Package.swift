@@ -184,12 +184,12 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerDeliveryTests",
-            dependencies: ["OverseerDelivery", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerDelivery", "OverseerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OverseerIdempotencyTests",
-            dependencies: ["OverseerIdempotency", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerIdempotency", "OverseerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

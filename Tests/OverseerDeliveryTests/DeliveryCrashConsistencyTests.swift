@@ -1,4 +1,5 @@
 import Foundation
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerDelivery
@@ -27,31 +28,11 @@ final class DeliveryCrashConsistencyTests: DeliveryStoreTestCase {
             return
         }
         let ackPath = directory + "/acks.txt"
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        child.arguments = ["\(String(reflecting: Self.self))/testEveryEnqueueAcknowledgedBeforeASIGKILLSurvivesReopening"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childVariable] = storePath + "\n" + ackPath
-        child.environment = environment
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+        let run = try KilledWriter.run(test: "\(String(reflecting: Self.self))/testEveryEnqueueAcknowledgedBeforeASIGKILLSurvivesReopening", variable: Self.childVariable,
+                                       spec: storePath + "\n" + ackPath, ackPath: ackPath, count: Self.acknowledgedBeforeKill)
+        XCTAssertTrue(run.killedBySIGKILL)
 
-        let deadline = Date().addingTimeInterval(120)
-        while try acknowledged(ackPath).count < Self.acknowledgedBeforeKill {
-            guard child.isRunning, Date() < deadline else {
-                kill(child.processIdentifier, SIGKILL)
-                child.waitUntilExit()
-                return XCTFail("the child stopped or stalled after \(try acknowledged(ackPath).count) acknowledgements")
-            }
-            usleep(2_000)
-        }
-        XCTAssertEqual(kill(child.processIdentifier, SIGKILL), 0)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
-        XCTAssertEqual(child.terminationStatus, SIGKILL)
-
-        let acks = try acknowledged(ackPath)
+        let acks = run.acknowledged
         XCTAssertGreaterThanOrEqual(acks.count, Self.acknowledgedBeforeKill)
         XCTAssertEqual(acks, (0..<acks.count).map { "crash-\($0)" }, "acknowledged in order, none torn")
 
@@ -76,23 +57,14 @@ final class DeliveryCrashConsistencyTests: DeliveryStoreTestCase {
         let parts = spec.split(separator: "\n").map(String.init)
         guard parts.count == 2 else { return XCTFail("bad child spec \(spec)") }
         let store = try DeliveryStore(path: parts[0])
-        let ack = open(parts[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard ack >= 0 else { return XCTFail("cannot open \(parts[1])") }
+        let ack = try KilledWriter.AckFile(path: parts[1])
         let stop = Date().addingTimeInterval(60)
         var index = 0
         while Date() < stop {
             let id = "crash-\(index)"
             _ = try store.enqueue(NewDelivery(id: id, agent: "agent-\(index % 4)", text: "crash test \(index)"), cap: 1_000_000)
-            let line = Array((id + "\n").utf8)
-            guard write(ack, line, line.count) == line.count else { return XCTFail("ack write failed") }
+            guard ack.acknowledge(id) else { return XCTFail("ack write failed") }
             index += 1
         }
-    }
-
-    private func acknowledged(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
-        // Only complete lines count: a line cut by the kill was never fully acknowledged.
-        return String(decoding: data[..<end], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerIdempotency
@@ -29,31 +30,11 @@ final class IdempotencyCrashTests: IdempotencyTestCase {
             return
         }
         let ackPath = directory + "/acks.txt"
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        child.arguments = ["\(String(reflecting: Self.self))/testEverySaveAcknowledgedBeforeASIGKILLSurvivesReopening"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childVariable] = storePath + "\n" + ackPath
-        child.environment = environment
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+        let run = try KilledWriter.run(test: "\(String(reflecting: Self.self))/testEverySaveAcknowledgedBeforeASIGKILLSurvivesReopening", variable: Self.childVariable,
+                                       spec: storePath + "\n" + ackPath, ackPath: ackPath, count: Self.acknowledgedBeforeKill)
+        XCTAssertTrue(run.killedBySIGKILL)
 
-        let deadline = Date().addingTimeInterval(120)
-        while try acknowledged(ackPath).count < Self.acknowledgedBeforeKill {
-            guard child.isRunning, Date() < deadline else {
-                kill(child.processIdentifier, SIGKILL)
-                child.waitUntilExit()
-                return XCTFail("the child stopped or stalled after \(try acknowledged(ackPath).count) acknowledgements")
-            }
-            usleep(2_000)
-        }
-        XCTAssertEqual(kill(child.processIdentifier, SIGKILL), 0)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
-        XCTAssertEqual(child.terminationStatus, SIGKILL)
-
-        let acks = try acknowledged(ackPath)
+        let acks = run.acknowledged
         XCTAssertGreaterThanOrEqual(acks.count, Self.acknowledgedBeforeKill)
         XCTAssertEqual(acks, (0..<acks.count).map(String.init), "acknowledged in order, none torn")
 
@@ -95,8 +76,7 @@ final class IdempotencyCrashTests: IdempotencyTestCase {
         guard parts.count == 2 else { return XCTFail("bad child spec \(spec)") }
         let coordinator = try IdempotencyCoordinator(path: parts[0], ttl: 1_000_000, maxEntries: 1_000_000)
         let checkpoints = try CheckpointStore(path: parts[0])
-        let ack = open(parts[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard ack >= 0 else { return XCTFail("cannot open \(parts[1])") }
+        let ack = try KilledWriter.AckFile(path: parts[1])
         let stop = Date().addingTimeInterval(60)
         var index = 0
         while Date() < stop {
@@ -108,16 +88,8 @@ final class IdempotencyCrashTests: IdempotencyTestCase {
             guard try checkpoints.advance(agent: "crash", generation: 1, index: Int64(index)) else {
                 return XCTFail("index \(index) was taken for a replay")
             }
-            let line = Array((text + "\n").utf8)
-            guard write(ack, line, line.count) == line.count else { return XCTFail("ack write failed") }
+            guard ack.acknowledge(text) else { return XCTFail("ack write failed") }
             index += 1
         }
-    }
-
-    private func acknowledged(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
-        // Only complete lines count: a line cut by the kill was never fully acknowledged.
-        return String(decoding: data[..<end], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }
