@@ -6,8 +6,10 @@
 Runs each program in a private tmux server (its own socket, killed at the end), drives it with
 send-keys (text, a 300 ms pause, Enter) and waits for a positive sign on the screen before each
 capture. Codex runs against mock_model_server.py with a CODEX_HOME from codex_home.py.
-Files: <program>-<state>-<cols>x<rows>.txt, states idle, typed (text typed, not submitted),
-working, answered, blocked (Codex asking for approval).
+Files: <program>-<state>-<cols>x<rows>.txt (and .title: the window title, tmux's pane_title),
+states idle, typed (text typed, not submitted), and for Codex also pasted-3-lines, pasted-large
+(a >1000-char paste shown as a placeholder), working, working-typed, working-queued (Enter
+pressed while working), answered, blocked (asking for approval).
 """
 
 import argparse
@@ -59,11 +61,22 @@ def wait_for(tmux, name, predicate, what, timeout=20.0):
     raise RuntimeError(f"{name}: timed out waiting for {what}; screen:\n{screen}")
 
 
-def save(out, program, state, cols, rows, screen):
+def save(out, program, state, cols, rows, screen, tmux=None, name=None):
+    """Writes the screen, and beside it (.title) the window title the program set, if any."""
     path = os.path.join(out, f"{program}-{state}-{cols}x{rows}.txt")
     with open(path, "w", encoding="utf-8") as f:
         f.write(screen)
+    if tmux is not None:
+        title = tmux.run("display-message", "-p", "-t", name, "#{pane_title}")
+        with open(path[:-len(".txt")] + ".title", "w", encoding="utf-8") as f:
+            f.write(title)
     print(path)
+
+
+def paste(tmux, name, text, buffer="fixture"):
+    """Pastes text the way a terminal does: bracketed (ESC[200~...ESC[201~) when the program enabled it."""
+    tmux.run("set-buffer", "-b", buffer, text)
+    tmux.run("paste-buffer", "-p", "-d", "-b", buffer, "-t", name)
 
 
 def submit(tmux, name, text):
@@ -99,7 +112,7 @@ class MockServer:
 
 def codex_session(tmux, tmp, name, cols, rows, server_args, approval):
     server = MockServer(tmp, server_args)
-    work = os.path.join(tmp, "work")
+    work = os.path.join(os.path.dirname(tmp), "work")
     home = os.path.join(tmp, "home")
     os.makedirs(work, exist_ok=True)
     subprocess.run([sys.executable, os.path.join(HERE, "codex_home.py"), "--home", home,
@@ -112,29 +125,45 @@ def codex_session(tmux, tmp, name, cols, rows, server_args, approval):
 
 
 def capture_codex(tmux, out, cols, rows, root):
-    tmp = tempfile.mkdtemp(dir=root)
+    tmp = tempfile.mkdtemp(prefix="a", dir=root)
     name = f"codex{cols}"
     server = codex_session(tmux, tmp, name, cols, rows, ["--delay-seconds", "4"], "never")
     try:
-        save(out, "codex", "idle", cols, rows, tmux.capture(name))
+        save(out, "codex", "idle", cols, rows, tmux.capture(name), tmux, name)
         tmux.type(name, TYPED)
         save(out, "codex", "typed", cols, rows,
-             wait_for(tmux, name, lambda s: TYPED in s, "the typed text"))
-        for _ in TYPED:
-            tmux.keys(name, "BSpace")
+             wait_for(tmux, name, lambda s: TYPED in s, "the typed text"), tmux, name)
+        tmux.keys(name, "C-c")
         wait_for(tmux, name, lambda s: TYPED not in s, "the composer to clear")
+        paste(tmux, name, "pasted line one\npasted line two\npasted line three")
+        save(out, "codex", "pasted-3-lines", cols, rows,
+             wait_for(tmux, name, lambda s: "pasted line three" in s, "the pasted text"), tmux, name)
+        tmux.keys(name, "C-c")
+        wait_for(tmux, name, lambda s: "pasted line three" not in s, "the composer to clear")
+        paste(tmux, name, "\n".join(f"long pasted row {i} " + "w" * 80 for i in range(12)))
+        save(out, "codex", "pasted-large", cols, rows,
+             wait_for(tmux, name, lambda s: "[Pasted Content" in s, "the paste placeholder"), tmux, name)
+        tmux.keys(name, "C-c")
+        wait_for(tmux, name, lambda s: "[Pasted Content" not in s, "the composer to clear")
         submit(tmux, name, "first message")
         wait_for(tmux, name, lambda s: "Working" in s or "esc to interrupt" in s, "working")
         time.sleep(1.5)
-        save(out, "codex", "working", cols, rows, tmux.capture(name))
+        save(out, "codex", "working", cols, rows, tmux.capture(name), tmux, name)
+        tmux.type(name, "typed while working")
+        save(out, "codex", "working-typed", cols, rows,
+             wait_for(tmux, name, lambda s: "typed while working" in s, "the typed text"), tmux, name)
+        time.sleep(0.3)
+        tmux.keys(name, "Enter")
+        save(out, "codex", "working-queued", cols, rows,
+             wait_for(tmux, name, lambda s: "↳ typed while working" in s, "the queued message"), tmux, name)
         save(out, "codex", "answered", cols, rows,
-             wait_for(tmux, name, lambda s: "Mock reply number" in s and "esc to interrupt" not in s,
-                      "the reply"))
+             wait_for(tmux, name, lambda s: s.count("Mock reply number") >= 2 and "esc to interrupt" not in s,
+                      "both replies", timeout=30), tmux, name)
     finally:
         tmux.run("kill-session", "-t", name, check=False)
         server.stop()
 
-    tmp = tempfile.mkdtemp(dir=root)
+    tmp = tempfile.mkdtemp(prefix="b", dir=root)
     name = f"codexb{cols}"
     server = codex_session(tmux, tmp, name, cols, rows,
                            ["--tool-call", "touch approved-by-user"], "on-request")
@@ -143,7 +172,7 @@ def capture_codex(tmux, out, cols, rows, root):
         screen = wait_for(tmux, name, lambda s: "allow" in s.lower() or "approve" in s.lower()
                           or "run the following" in s.lower(), "an approval prompt")
         time.sleep(1.0)
-        save(out, "codex", "blocked", cols, rows, tmux.capture(name))
+        save(out, "codex", "blocked", cols, rows, tmux.capture(name), tmux, name)
     finally:
         tmux.run("kill-session", "-t", name, check=False)
         server.stop()
@@ -153,9 +182,10 @@ def capture_repl(tmux, out, cols, rows, program, command, ready, root):
     name = f"{program}{cols}"
     tmux.start(name, cols, rows, command, root, {"PS1": "$ "} if program == "bash" else None)
     try:
-        save(out, program, "idle", cols, rows, wait_for(tmux, name, ready, "the prompt"))
+        save(out, program, "idle", cols, rows, wait_for(tmux, name, ready, "the prompt"), tmux, name)
         tmux.type(name, TYPED)
-        save(out, program, "typed", cols, rows, wait_for(tmux, name, lambda s: TYPED in s, "the typed text"))
+        save(out, program, "typed", cols, rows, wait_for(tmux, name, lambda s: TYPED in s, "the typed text"),
+             tmux, name)
     finally:
         tmux.run("kill-session", "-t", name, check=False)
 
@@ -167,10 +197,16 @@ def main(argv):
     p.add_argument("--only", default="codex,ptk,bash,python")
     options = p.parse_args(argv)
     os.makedirs(options.out, exist_ok=True)
-    root = tempfile.mkdtemp(prefix="overseer-screens-", dir=os.path.expanduser("~"))
+    # A fixed place (outside /tmp, where Codex warns about its helper links) keeps the paths
+    # shown on the screens the same from one run to the next.
+    root = os.path.join(os.path.expanduser("~"), "overseer-screens")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
     tmux = Tmux(os.path.join(root, "tmux.sock"))
     programs = options.only.split(",")
     try:
+        # Keeps the server up between sessions (it exits when its last session ends).
+        tmux.start("keeper", 80, 24, ["sleep", "86400"], root)
         for size in options.sizes.split(","):
             cols, rows = (int(x) for x in size.split("x"))
             if "ptk" in programs:
