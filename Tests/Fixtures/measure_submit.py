@@ -142,6 +142,35 @@ def submitted_texts(log_path):
     return texts
 
 
+def wait_raw(agent, timeout=30.0):
+    """Seconds from spawn until the program turned canonical mode and echo off on its PTY."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lflag = termios.tcgetattr(agent.master)[3]
+        if not lflag & (termios.ICANON | termios.ECHO):
+            return time.monotonic() - agent.started
+        time.sleep(0.001)
+    raise RuntimeError("the program never left cooked mode")
+
+
+def early_type(agent, log, options):
+    """Types a message (bracketed, then Enter) --early-type-ms after raw mode; reports if it arrived."""
+    pause(options.early_type_ms / 1000)
+    at = time.monotonic() - agent.started
+    text = "early message"
+    agent.write(b"\x1b[200~" + text.encode() + b"\x1b[201~")
+    pause(0.05)
+    agent.write(b"\r")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if text in submitted_texts(log):
+            print(f"typed at {at * 1000:.1f} ms: submitted")
+            return 0
+        time.sleep(0.05)
+    print(f"typed at {at * 1000:.1f} ms: NOT submitted")
+    return 1
+
+
 def pause(seconds):
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -177,12 +206,20 @@ def main(argv):
     p.add_argument("--settle", type=float, default=2.5)
     p.add_argument("--answer", default="basic", choices=["none", "basic", "full"])
     p.add_argument("--startup-only", action="store_true")
+    p.add_argument("--early-type", action="store_true",
+                   help="type one message --early-type-ms after Codex leaves cooked mode; report if it arrived")
+    p.add_argument("--early-type-ms", type=float, default=0.0)
     p.add_argument("--bracketed", action="store_true",
                    help="send the text as a bracketed paste (ESC[200~ text ESC[201~)")
     options = p.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="overseer-measure-", dir=os.path.expanduser("~"))
     server, agent, log = start(tmp, options.answer)
     try:
+        if options.startup_only or options.early_type:
+            raw_at = wait_raw(agent)
+            print(f"{raw_at * 1000:8.1f} ms  terminal left cooked mode (ICANON and ECHO off in termios)")
+            if options.early_type:
+                return early_type(agent, log, options)
         if not agent.wait_quiet(quiet=1.0, timeout=30):
             raise RuntimeError("Codex never went quiet after start-up")
         if options.startup_only:
