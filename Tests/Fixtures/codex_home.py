@@ -39,6 +39,11 @@ def config_text(port, workdir, approval, model, sandbox):
         "stream_max_retries = 0",
         "stream_idle_timeout_ms = 300000",
         "",
+        # Plugins on, Codex syncs the curated plugin marketplace from github.com at start-up
+        # (git ls-remote https://github.com/openai/plugins.git); a test needs no network.
+        "[features]",
+        "plugins = false",
+        "",
         "[analytics]",
         "enabled = false",
         "",
