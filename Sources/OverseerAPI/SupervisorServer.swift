@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import OverseerCgroup
-import OverseerClient
+import OverseerSystem
 import OverseerSupervisor
 import ServiceLifecycle
 
