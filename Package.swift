@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery",
+                "COverseerSys", "CSystemd", "OverseerWire", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "OverseerAPI",
             dependencies: [
-                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerSystem",
+                "COverseerSys", "OverseerWire", "OverseerSupervisor", "OverseerCgroup", "OverseerIdempotency", "OverseerSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -220,12 +220,21 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerSupervisorTests",
-            dependencies: ["OverseerSupervisor", "OverseerTestSupport"],
+            dependencies: ["OverseerSupervisor", "OverseerWire", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerAPITests",
+            dependencies: [
+                "OverseerAPI", "OverseerSupervisor", "OverseerWire", "OverseerIdempotency", "OverseerTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerWire", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

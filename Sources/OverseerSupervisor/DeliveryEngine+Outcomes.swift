@@ -28,7 +28,7 @@ extension DeliveryEngine {
             logger.warning("delivery unverified", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(reason)"])
         }
         if let stored { publish(.deliveryVerified, stored, agent: live) }
-        if let current = lookup(agent), current.incarnation != live.incarnation {
+        if let current = await lookup(agent), current.incarnation != live.incarnation {
             // The verdict belongs to the incarnation it was typed into, never to its successor.
             metrics.staleNotice("delivery")
         }
@@ -38,6 +38,7 @@ extension DeliveryEngine {
     func retry(_ id: String, reason: String, agent: String, live: LiveAgent) async {
         throttle(agent) { $0.record(.failed) }
         guard let stored = await persist(id, { store throws(DeliveryError) in try store.markRetry(id: id, reason: reason) }) else { return }
+        if stored.state == .queued { pendingCount += 1 }
         if stored.state == .failed {
             logger.error("delivery failed", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(stored.reason ?? reason)"])
             publish(.deliveryFailed, stored, agent: live)
@@ -64,6 +65,6 @@ extension DeliveryEngine {
     }
 
     func throttle(_ agent: String, _ change: (inout InjectionThrottle) -> Void) {
-        state.withLock { state in change(&state.throttles[agent, default: InjectionThrottle()]) }
+        change(&throttles[agent, default: InjectionThrottle()])
     }
 }
