@@ -3,7 +3,7 @@ import NIOPosix
 /// The one place the supervisor runs blocking system calls: kill-engine runs, /proc scans
 /// for the tree view, and registry file writes (flock, fsync). A small thread pool owned by
 /// the supervisor, so no async thread or event loop ever waits on them. (Child exits have
-/// their own thread; the stores run on GRDB's queues.)
+/// their own thread; the SQLite stores run on GRDB's queues.)
 public final class BlockingWork: Sendable {
     private let pool: NIOThreadPool
 

@@ -35,7 +35,7 @@ extension DeliveryEngine {
         guard !stopping, let live = await lookup(agent), live.terminal.isOpen else { return false }
         let next: Delivery?
         do {
-            next = try await onStore { store throws(DeliveryError) in try store.nextQueued(agent: agent) }
+            next = try await store.perform(.nextQueued(agent: agent))
         } catch {
             logger.error("delivery store read failed", metadata: ["agent": "\(agent)", "error": "\(error)"])
             return false
@@ -46,7 +46,7 @@ extension DeliveryEngine {
 
         let incarnation = live.incarnation
         do {
-            _ = try await onStore { store throws(DeliveryError) in try store.markInjecting(id: delivery.id, incarnation: incarnation) }
+            _ = try await store.perform(.markInjecting(id: delivery.id, incarnation: incarnation))
             pendingCount -= 1
         } catch {
             // Dropped or failed meanwhile (queue overflow, recipient gone): take the next one.

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import OverseerDelivery
 import OverseerPTY
 import OverseerWire
@@ -16,8 +15,9 @@ public struct LiveAgent: Sendable {
 /// Messages into agents' terminals, durably: every delivery is in the SQLite store before it
 /// is acknowledged, and every later mutation is stored when it happens. One injector per
 /// agent types its queued deliveries in order, one at a time, paced by an adaptive throttle,
-/// and checks each by its echo. The injectors are child tasks of `run`; PTY writes never
-/// block (a full input buffer is a retryable write error). The engine keeps the number of
+/// and checks each by its echo. The injectors are child tasks of `run`; store calls run on
+/// GRDB's queue (`DeliveryStore.perform`); PTY writes never block (a full input buffer is a
+/// retryable write error). The engine keeps the number of
 /// queued deliveries itself (for STATUS=), so nobody counts rows to learn it.
 public actor DeliveryEngine {
     public nonisolated let store: DeliveryStore
@@ -25,7 +25,6 @@ public actor DeliveryEngine {
     let events: EventHub
     let metrics: SupervisorMetrics
     let logger: Logger
-    let pool: NIOThreadPool
     let lookup: @Sendable (String) async -> LiveAgent?
 
     /// Agents whose injector runs, and those kicked again while it ran.
@@ -53,9 +52,6 @@ public actor DeliveryEngine {
         self.metrics = metrics
         self.logger = logger
         self.lookup = lookup
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        self.pool = pool
         (kickStream, kicks) = AsyncStream.makeStream()
         let recovered = try store.recoverInterrupted()
         for delivery in recovered {
@@ -66,25 +62,13 @@ public actor DeliveryEngine {
         pendingCount = try store.pendingCount()
     }
 
-    /// Runs a store call on the store's own thread.
-    func onStore<T: Sendable>(_ body: @escaping @Sendable (DeliveryStore) throws(DeliveryError) -> T) async throws(DeliveryError) -> T {
-        let store = self.store
-        do {
-            return try await pool.runIfActive { () throws -> T in try body(store) }
-        } catch let error as DeliveryError {
-            throw error
-        } catch {
-            throw .database(path: store.path, operation: "store call", message: "the store's thread is stopped: \(error)")
-        }
-    }
-
     // MARK: API
 
     /// Stores a delivery and answers once it is durable; a re-posted id returns the existing delivery.
     public func submit(_ request: NewDelivery) async throws(DeliveryError) -> EnqueueResult {
         try request.validate()
         let cap = settings.maxPendingDeliveries
-        let result = try await onStore { store throws(DeliveryError) in try store.enqueue(request, cap: cap) }
+        let result = try await store.perform(.enqueue(request, cap: cap))
         guard !result.duplicate else { return result }
         pendingCount += (result.delivery.state == .queued ? 1 : 0) - result.evicted.count
         let live = await lookup(request.agent)
@@ -98,11 +82,11 @@ public actor DeliveryEngine {
     }
 
     public func delivery(id: String) async throws(DeliveryError) -> Delivery? {
-        try await onStore { store throws(DeliveryError) in try store.delivery(id: id) }
+        try await store.perform(.delivery(id: id))
     }
 
     public func pending(agent: String) async throws(DeliveryError) -> [Delivery] {
-        try await onStore { store throws(DeliveryError) in try store.pending(agent: agent) }
+        try await store.perform(.pending(agent: agent))
     }
 
     // MARK: Agent lifecycle
@@ -117,7 +101,7 @@ public actor DeliveryEngine {
         guard !stopping else { return }
         // A late notice about an earlier incarnation must not fail what waits for the new one.
         if let live = await lookup(agent), live.incarnation != incarnation { return }
-        guard let failed = try? await onStore({ store throws(DeliveryError) in try store.failPending(agent: agent) }) else { return }
+        guard let failed = try? await store.perform(.failPending(agent: agent)) else { return }
         pendingCount -= failed.count
         for delivery in failed { publish(.deliveryFailed, delivery, agent: nil) }
     }
@@ -159,7 +143,6 @@ public actor DeliveryEngine {
         if runState == .running {
             await withCheckedContinuation { stopWaiters.append($0) }
         }
-        try? await pool.shutdownGracefully()
         try? store.close()
     }
 

@@ -22,19 +22,19 @@ extension Supervisor {
 
     public func checkpoints() async throws(SupervisorError) -> [CheckpointView] {
         let checkpoints = try requireCheckpoints()
-        return try await onCheckpoints(checkpoints) { try $0.all() }.map(\.view)
+        return try await onCheckpoints(checkpoints, .all()).map(\.view)
     }
 
     public func acknowledgeCheckpoint(agent: String, generation: Int64) async throws(SupervisorError) {
         let checkpoints = try requireCheckpoints()
-        guard try await onCheckpoints(checkpoints, { try $0.acknowledge(agent: agent, generation: generation) }) else {
+        guard try await onCheckpoints(checkpoints, .acknowledge(agent: agent, generation: generation)) else {
             throw .checkpointNotFound(agent: agent, generation: generation)
         }
     }
 
     private func apply(_ command: StreamCommand, _ checkpoints: CheckpointStore) async throws(SupervisorError) -> StreamCommandResult {
         var result = StreamCommandResult(agent: command.agent, generation: command.generation, index: command.index, status: .applied)
-        if let last = try await onCheckpoints(checkpoints, { try $0.lastIndex(agent: command.agent, generation: command.generation) }), command.index <= last {
+        if let last = try await onCheckpoints(checkpoints, .lastIndex(agent: command.agent, generation: command.generation)), command.index <= last {
             result.status = .replayed
             return result
         }
@@ -54,7 +54,7 @@ extension Supervisor {
             }
         }
         if kind != .input { try await advance(command, checkpoints) }
-        if kind == .release { _ = try await onCheckpoints(checkpoints) { try $0.markReleased(agent: command.agent, generation: command.generation) } }
+        if kind == .release { _ = try await onCheckpoints(checkpoints, .markReleased(agent: command.agent, generation: command.generation)) }
         return result
     }
 
@@ -119,14 +119,19 @@ extension Supervisor {
     }
 
     private func advance(_ command: StreamCommand, _ checkpoints: CheckpointStore) async throws(SupervisorError) {
-        _ = try await onCheckpoints(checkpoints) { try $0.advance(agent: command.agent, generation: command.generation, index: command.index) }
+        do {
+            try CheckpointStore.validate(agent: command.agent, generation: command.generation, index: command.index)
+        } catch {
+            throw .checkpointStoreFailed("\(error)")
+        }
+        _ = try await onCheckpoints(checkpoints, .advance(agent: command.agent, generation: command.generation, index: command.index))
     }
 
     /// Drops checkpoints of agents released longer ago than the retention, with a warning:
     /// a stream replayed after that can no longer be recognised as a replay.
     private func pruneReleasedCheckpoints(_ checkpoints: CheckpointStore) async {
         let cutoff = Date().timeIntervalSince1970 - settings.checkpointRetentionSeconds
-        guard let pruned = try? await onCheckpoints(checkpoints, { try $0.pruneReleased(olderThan: cutoff) }) else { return }
+        guard let pruned = try? await onCheckpoints(checkpoints, .pruneReleased(olderThan: cutoff)) else { return }
         for checkpoint in pruned {
             logger.warning("command checkpoint dropped after its retention without an acknowledgement", metadata: [
                 "agent": "\(checkpoint.agent)", "generation": "\(checkpoint.generation)", "last_index": "\(checkpoint.lastIndex)",
@@ -139,10 +144,10 @@ extension Supervisor {
         return checkpointStore
     }
 
-    /// Runs a checkpoint store call off the async threads.
-    private func onCheckpoints<T: Sendable>(_ checkpoints: CheckpointStore, _ body: @escaping @Sendable (CheckpointStore) throws -> T) async throws(SupervisorError) -> T {
+    /// Runs a checkpoint store operation (on GRDB's queue).
+    private func onCheckpoints<T>(_ checkpoints: CheckpointStore, _ operation: StoreOperation<CheckpointStore, T>) async throws(SupervisorError) -> T {
         do {
-            return try await blocking.run { try body(checkpoints) }
+            return try await checkpoints.perform(operation)
         } catch {
             throw .checkpointStoreFailed("\(error)")
         }
