@@ -27,7 +27,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "overseer",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "overseer", targets: ["OverseerCLI"]),
     ],
@@ -109,7 +108,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery",
+                "COverseerSys", "CSystemd", "OverseerWire", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -122,24 +121,41 @@ let package = Package(
         .target(
             name: "OverseerAPI",
             dependencies: [
-                "COverseerSys", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerClient",
+                "COverseerSys", "OverseerWire", "OverseerSupervisor", "OverseerCgroup", "OverseerIdempotency", "OverseerSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerWire",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerSystem",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerClient",
             dependencies: [
+                "OverseerWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "OverseerCommands",
+            dependencies: [
+                "OverseerClient", "OverseerWire", "OverseerConfig", "COverseerSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerRegistry", "OverseerAPI", "OverseerClient", "OverseerKill", "OverseerProcess", "OverseerPTY", "OverseerDelivery", "COverseerSys",
+                "OverseerCommands", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerRegistry", "OverseerAPI", "OverseerKill", "OverseerProcess", "OverseerDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -148,7 +164,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerTestSupport",
-            dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", "OverseerCgroup", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", "OverseerSystem", "OverseerCgroup", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -204,12 +220,21 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerSupervisorTests",
-            dependencies: ["OverseerSupervisor", "OverseerTestSupport"],
+            dependencies: ["OverseerSupervisor", "OverseerWire", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerAPITests",
+            dependencies: [
+                "OverseerAPI", "OverseerSupervisor", "OverseerWire", "OverseerIdempotency", "OverseerTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerWire", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

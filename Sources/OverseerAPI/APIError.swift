@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import OverseerSupervisor
+import OverseerWire
 
 /// A JSON error answer: `{"error": {"code", "message", "field"?}}` with a fitting status.
 public struct APIError: HTTPResponseError, Sendable {
@@ -26,43 +27,43 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.badRequest, code: "bad_request", message, field: field)
     }
 
-    /// Maps the agent manager's errors onto HTTP.
-    static func from(_ error: AgentError) -> APIError {
+    /// Maps the supervisor's errors onto HTTP: the one place statuses and codes are chosen.
+    init(_ error: SupervisorError) {
+        let message = error.description
         switch error {
-        case .invalidName: APIError(.badRequest, code: "invalid_name", error.description, field: "name")
-        case .duplicateName: APIError(.conflict, code: "duplicate_name", error.description, field: "name")
-        case .tooManyAgents: APIError(.tooManyRequests, code: "too_many_agents", error.description)
-        case .notFound: APIError(.notFound, code: "agent_not_found", error.description)
-        case .notRunning: APIError(.conflict, code: "agent_not_running", error.description)
-        case .busy: APIError(.conflict, code: "agent_busy", error.description)
-        case .spawnFailed: APIError(.unprocessableContent, code: "spawn_failed", error.description, field: "argv")
-        case .inputTooLarge: APIError(.contentTooLarge, code: "input_too_large", error.description, field: "text")
-        case .invalidSize: APIError(.badRequest, code: "invalid_size", error.description, field: "rows")
-        case .terminalClosed: APIError(.conflict, code: "terminal_closed", error.description)
-        case .shuttingDown: APIError(.serviceUnavailable, code: "shutting_down", error.description)
-        case .dispatchNotFound: APIError(.notFound, code: "dispatch_not_found", error.description)
-        case .dispatchClosed: APIError(.conflict, code: "dispatch_closed", error.description)
-        case .registryUnavailable: APIError(.serviceUnavailable, code: "registry_unavailable", error.description)
+        case .invalidName: self.init(.badRequest, code: "invalid_name", message, field: "name")
+        case .duplicateName: self.init(.conflict, code: "duplicate_name", message, field: "name")
+        case .tooManyAgents: self.init(.tooManyRequests, code: "too_many_agents", message)
+        case .agentNotFound: self.init(.notFound, code: "agent_not_found", message)
+        case .agentBusy: self.init(.conflict, code: "agent_busy", message)
+        case .spawnFailed: self.init(.unprocessableContent, code: "spawn_failed", message, field: "argv")
+        case .inputTooLarge: self.init(.contentTooLarge, code: "input_too_large", message, field: "text")
+        case .invalidSize: self.init(.badRequest, code: "invalid_size", message, field: "rows")
+        case .terminalClosed: self.init(.conflict, code: "terminal_closed", message)
+        case .shuttingDown: self.init(.serviceUnavailable, code: "shutting_down", message)
+        case .dispatchNotFound: self.init(.notFound, code: "dispatch_not_found", message)
+        case .dispatchClosed: self.init(.conflict, code: "dispatch_closed", message)
+        case .registryUnavailable: self.init(.serviceUnavailable, code: "registry_unavailable", message)
+        case .deliveriesUnavailable: self.init(.serviceUnavailable, code: "deliveries_unavailable", message)
+        case .agentNotRunning: self.init(.conflict, code: "agent_not_running", message)
+        case .messageTooLarge: self.init(.contentTooLarge, code: "text_too_large", message, field: "text")
+        case .invalidMessage(let field, _): self.init(.badRequest, code: "bad_request", message, field: field)
+        case .deliveryConflict: self.init(.unprocessableContent, code: "delivery_conflict", message, field: "id")
+        case .deliveryNotFound: self.init(.notFound, code: "delivery_not_found", message, field: "id")
+        case .deliveryStoreFailed: self.init(.internalServerError, code: "store_error", message)
+        case .checkpointStoreFailed: self.init(.serviceUnavailable, code: "checkpoint_store", message)
+        case .checkpointNotFound: self.init(.notFound, code: "checkpoint_not_found", message)
         }
     }
 }
 
-/// Runs an agent-manager call, turning its typed error into an API error.
-func callManager<T>(_ body: () async throws(AgentError) -> T) async throws -> T {
+/// Runs a supervisor call, turning its typed error into an API error.
+func calling<T>(_ body: () async throws(SupervisorError) -> T) async throws -> T {
     do {
         return try await body()
     } catch {
-        throw APIError.from(error)
+        throw APIError(error)
     }
-}
-
-struct ErrorBody: Codable, Sendable {
-    struct Detail: Codable, Sendable {
-        var code: String
-        var message: String
-        var field: String?
-    }
-    var error: Detail
 }
 
 /// JSON encoding and decoding with errors that name the offending field.

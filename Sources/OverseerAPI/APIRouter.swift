@@ -3,34 +3,30 @@ import Hummingbird
 import OverseerIdempotency
 import OverseerSupervisor
 
-/// Builds the control API's router: peer-credential check, JSON error answers, and the routes.
+/// Builds the control API's router: peer-credential check, JSON error answers,
+/// Idempotency-Key replays (when a coordinator is given), and the routes, which talk to the
+/// supervisor only through its facade.
 public enum APIRouter {
-    public static func make(manager: AgentManager, requests: RequestStores? = nil, allowedUIDs: Set<UInt32> = [0, getuid()]) -> Router<OverseerRequestContext> {
+    public static func make(supervisor: any SupervisorFacade, idempotency: IdempotencyCoordinator? = nil, allowedUIDs: Set<UInt32> = [0, getuid()]) -> Router<OverseerRequestContext> {
         let router = Router(context: OverseerRequestContext.self)
         router.add(middleware: PeerCredentialMiddleware(allowedUIDs: allowedUIDs))
-        router.add(middleware: UnknownErrorMiddleware())
-        if let requests {
-            router.add(middleware: IdempotencyMiddleware(coordinator: requests.coordinator))
-            RequestRoutes(coordinator: requests.coordinator).register(on: router)
-            CommandRoutes(manager: manager, checkpoints: requests.checkpoints, retentionSeconds: manager.settings.checkpointRetentionSeconds, logger: manager.logger).register(on: router)
-        }
-        AgentRoutes(manager: manager).register(on: router)
-        DispatchRoutes(manager: manager).register(on: router)
-        DeliveryRoutes(manager: manager).register(on: router)
-        SystemRoutes(manager: manager, startedAt: Date()).register(on: router)
+        register(on: router, supervisor: supervisor, idempotency: idempotency)
         return router
     }
-}
 
-/// The stores behind Idempotency-Key replays and command-stream checkpoints.
-public struct RequestStores: Sendable {
-    public let coordinator: IdempotencyCoordinator
-    public let checkpoints: CheckpointStore
-
-    /// Opens (or creates) both in one SQLite file.
-    public init(path: String, ttl: Double, maxEntries: Int) throws(IdempotencyError) {
-        coordinator = try IdempotencyCoordinator(path: path, ttl: ttl, maxEntries: maxEntries)
-        checkpoints = try CheckpointStore(path: path)
+    /// Adds everything but the peer-credential check: JSON error answers, Idempotency-Key
+    /// replays (when a coordinator is given), and the routes.
+    public static func register(on router: Router<OverseerRequestContext>, supervisor: any SupervisorFacade, idempotency: IdempotencyCoordinator?) {
+        router.add(middleware: UnknownErrorMiddleware())
+        if let idempotency {
+            router.add(middleware: IdempotencyMiddleware(coordinator: idempotency))
+            RequestRoutes(coordinator: idempotency).register(on: router)
+            CommandRoutes(supervisor: supervisor).register(on: router)
+        }
+        AgentRoutes(supervisor: supervisor).register(on: router)
+        DispatchRoutes(supervisor: supervisor).register(on: router)
+        DeliveryRoutes(supervisor: supervisor).register(on: router)
+        SystemRoutes(supervisor: supervisor).register(on: router)
     }
 }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import OverseerIdempotency
+import OverseerWire
 
 /// `Idempotency-Key` on mutating requests: the first request with a key runs and its answer
 /// (status and body, errors included; 5xx excepted) is stored durably before it is sent; a

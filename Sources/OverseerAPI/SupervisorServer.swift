@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import OverseerCgroup
-import OverseerClient
+import OverseerIdempotency
+import OverseerSystem
 import OverseerSupervisor
 import ServiceLifecycle
 
@@ -29,7 +30,7 @@ public enum ServerError: Error, CustomStringConvertible {
     }
 }
 
-/// `overseer serve`: the agent manager, the HTTP API on a Unix socket, systemd notification
+/// `overseer serve`: the supervisor, the HTTP API on a Unix socket, systemd notification
 /// and the watchdog, in one ServiceGroup with graceful shutdown on SIGTERM and SIGINT.
 public struct SupervisorServer: Sendable {
     public var socketPath: String
@@ -49,13 +50,15 @@ public struct SupervisorServer: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         var settings = self.settings
         settings.cgroups = try adoptCgroups()
-        let manager = AgentManager(settings: settings, group: group, logger: logger)
+        let supervisor: Supervisor
         do {
-            try manager.openDeliveries()
-        } catch {
-            throw ServerError.deliveries("\(error)")
+            supervisor = try Supervisor(settings: settings, group: group, logger: logger)
+        } catch .deliveries(let reason) {
+            throw ServerError.deliveries(reason)
+        } catch .checkpoints(let reason) {
+            throw ServerError.requests(reason)
         }
-        if let registry = manager.registry {
+        if let registry = supervisor.registry {
             // The registry must be writable (and trusted) before we report ready.
             do {
                 try await registry.flush()
@@ -63,15 +66,15 @@ public struct SupervisorServer: Sendable {
                 throw ServerError.registry(registry.path, "\(error)")
             }
         }
-        var requests: RequestStores?
+        var idempotency: IdempotencyCoordinator?
         if let path = settings.idempotencyStorePath {
             do {
-                requests = try RequestStores(path: path, ttl: settings.idempotencyTTLSeconds, maxEntries: settings.idempotencyMaxEntries)
+                idempotency = try IdempotencyCoordinator(path: path, ttl: settings.idempotencyTTLSeconds, maxEntries: settings.idempotencyMaxEntries)
             } catch {
                 throw ServerError.requests("\(error)")
             }
         }
-        let router = APIRouter.make(manager: manager, requests: requests)
+        let router = APIRouter.make(supervisor: supervisor, idempotency: idempotency)
         let socketPath = self.socketPath
         let notifier = self.notifier
         let logger = self.logger
@@ -81,18 +84,18 @@ public struct SupervisorServer: Sendable {
             onServerRunning: { _ in
                 chmod(socketPath, 0o600)
                 logger.notice("listening", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
-                notifier.ready(status: manager.statusLine)
+                notifier.ready(status: await supervisor.statusLine())
             },
             eventLoopGroupProvider: .shared(group),
             logger: Logger(label: "overseer.http", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         let services: [any Service] = [
             WatchdogService(notifier: notifier, group: group, logger: logger),
-            AgentManagerService(manager: manager),
-            RegistryHeartbeatService(manager: manager, interval: .milliseconds(Int(settings.heartbeatIntervalSeconds * 1000))),
-            StatusService(manager: manager, notifier: notifier),
+            SupervisorService(supervisor: supervisor),
+            RegistryHeartbeatService(supervisor: supervisor, interval: .milliseconds(Int(settings.heartbeatIntervalSeconds * 1000))),
+            StatusService(supervisor: supervisor, notifier: notifier),
             app,
-            ShutdownAnnouncer(manager: manager, notifier: notifier, logger: logger),
+            ShutdownAnnouncer(supervisor: supervisor, notifier: notifier, logger: logger),
         ]
         let serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },

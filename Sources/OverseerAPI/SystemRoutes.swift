@@ -1,21 +1,18 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import OverseerSupervisor
+import OverseerWire
 
 /// `/healthz`, `/metrics` and the `/v1/events` Server-Sent Events stream.
 struct SystemRoutes {
-    let manager: AgentManager
-    let startedAt: Date
+    let supervisor: any SupervisorFacade
 
     func register(on router: Router<OverseerRequestContext>) {
-        router.get("healthz") { _, _ in
-            try JSONResponse.make(HealthResponse(status: "ok", pid: getpid(), agentsRunning: manager.runningCount, uptimeSeconds: Date().timeIntervalSince(startedAt)))
-        }
+        router.get("healthz") { _, _ in try JSONResponse.make(await supervisor.health()) }
         router.get("metrics") { _, _ in
             var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: manager.metrics.render())))
+            headers[.contentType] = APIContentType.metrics
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: supervisor.metricsText())))
         }
         router.get("v1/events") { _, _ in events() }
     }
@@ -23,9 +20,9 @@ struct SystemRoutes {
     /// Every lifecycle event from now on, as SSE. A first comment line confirms the
     /// subscription is live; the stream ends when the supervisor shuts down.
     func events() -> Response {
-        let stream = manager.events.subscribe()
+        let stream = supervisor.events()
         var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
+        headers[.contentType] = APIContentType.eventStream
         headers[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: ": subscribed\n\n"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OverseerCommands
 
 /// The `overseer` command: the supervisor (`serve`) and the client commands that talk to it.
 @main
@@ -10,9 +11,8 @@ struct Overseer: AsyncParsableCommand {
         Exit codes: 0 success; 1 error; 3 cannot reach the supervisor; 4 no such agent; \
         5 conflict (duplicate name, busy agent); 6 processes survived a release; 64 usage error.
         """,
-        subcommands: [
-            ServeCommand.self, SpawnCommand.self, PsCommand.self, SendCommand.self, LogsCommand.self,
-            AttachCommand.self, ReleaseCommand.self, DispatchCommand.self, HandoffCommand.self, ReapCommand.self, ConfigCommand.self, ScanBenchCommand.self, StoreBenchCommand.self,
+        subcommands: [ServeCommand.self] + ClientCommands.supervisor + [
+            ReapCommand.self, ClientCommands.config, ScanBenchCommand.self, StoreBenchCommand.self,
         ]
     )
 }

@@ -15,16 +15,10 @@ extension DeliveryStore {
     public func enqueue(
         _ request: NewDelivery, cap: Int = DeliveryStore.defaultCap, now: Double = DeliveryStore.currentTime()
     ) throws(DeliveryError) -> EnqueueResult {
-        try request.validate()
-        guard cap >= 1 else {
-            throw .invalidArgument(name: "cap", reason: "must be at least 1, got \(cap)")
-        }
-        return try write("enqueue \(request.id)") { db in
-            try Self.enqueue(db, request, cap: cap, now: now)
-        }
+        try run(.enqueue(request, cap: cap, now: now))
     }
 
-    /// The body of `enqueue`, inside the caller's transaction.
+    /// The body of `enqueue`, inside the caller's transaction (the request already checked).
     static func enqueue(_ db: Database, _ request: NewDelivery, cap: Int, now: Double) throws -> EnqueueResult {
         if var existing = try DeliveryRows.find(db, id: request.id) {
             let differences = request.differences(from: existing)
@@ -62,6 +56,20 @@ extension DeliveryStore {
             try DeliveryRows.update(db, dropped)
             try DeliveryRows.appendHistory(db, seq: dropped.sequence, event: DeliveryState.dropped.rawValue, at: now, reason: reason)
             return dropped
+        }
+    }
+}
+
+extension DeliveryOperation where Value == EnqueueResult {
+    /// `DeliveryStore.enqueue` as an operation. The request and cap are checked before any
+    /// row is touched.
+    public static func enqueue(_ request: NewDelivery, cap: Int = DeliveryStore.defaultCap, now: Double = DeliveryStore.currentTime()) -> Self {
+        DeliveryOperation(name: "enqueue \(request.id)", writes: true) { db, _ in
+            try request.validate()
+            guard cap >= 1 else {
+                throw DeliveryError.invalidArgument(name: "cap", reason: "must be at least 1, got \(cap)")
+            }
+            return try DeliveryStore.enqueue(db, request, cap: cap, now: now)
         }
     }
 }

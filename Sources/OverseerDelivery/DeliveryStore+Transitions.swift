@@ -4,17 +4,13 @@ extension DeliveryStore {
     /// `queued → injecting`: injection into `incarnation` of the agent starts now.
     @discardableResult
     public func markInjecting(id: String, incarnation: String, now: Double = DeliveryStore.currentTime()) throws(DeliveryError) -> Delivery {
-        try transition(id: id, to: .injecting, reason: nil, now: now) { delivery in
-            delivery.incarnation = incarnation
-        }
+        try run(.markInjecting(id: id, incarnation: incarnation, now: now))
     }
 
     /// `injecting → injected`: every byte (text, and the carriage return if any) was written.
     @discardableResult
     public func markInjected(id: String, now: Double = DeliveryStore.currentTime()) throws(DeliveryError) -> Delivery {
-        try transition(id: id, to: .injected, reason: nil, now: now) { delivery in
-            delivery.injectedAt = now
-        }
+        try run(.markInjected(id: id, now: now))
     }
 
     /// `injected → verified`, by echo or by the caller's timeout fallback.
@@ -22,9 +18,7 @@ extension DeliveryStore {
     public func markVerified(
         id: String, verification: DeliveryVerification, reason: String? = nil, now: Double = DeliveryStore.currentTime()
     ) throws(DeliveryError) -> Delivery {
-        try transition(id: id, to: .verified, reason: reason, now: now) { delivery in
-            delivery.verification = verification
-        }
+        try run(.markVerified(id: id, verification: verification, reason: reason, now: now))
     }
 
     /// `injecting | injected → unverified`: possibly typed, never confirmed; never re-injected.
@@ -34,9 +28,7 @@ extension DeliveryStore {
     public func markUnverified(
         id: String, reason: String, verification: DeliveryVerification? = nil, now: Double = DeliveryStore.currentTime()
     ) throws(DeliveryError) -> Delivery {
-        try transition(id: id, to: .unverified, reason: reason, now: now) { delivery in
-            delivery.verification = verification
-        }
+        try run(.markUnverified(id: id, reason: reason, verification: verification, now: now))
     }
 
     /// A write error during injection: `injecting → queued` with `attempts + 1` and a
@@ -44,33 +36,13 @@ extension DeliveryStore {
     /// reaches `maximumAttempts` it becomes `failed` instead. Returns the delivery as stored.
     @discardableResult
     public func markRetry(id: String, reason: String, now: Double = DeliveryStore.currentTime()) throws(DeliveryError) -> Delivery {
-        let limit = maximumAttempts
-        return try write("retry \(id)") { db in
-            var delivery = try DeliveryRows.require(db, id: id)
-            guard delivery.state == .injecting else {
-                throw DeliveryError.illegalTransition(id: id, from: delivery.state, to: .queued)
-            }
-            delivery.attempts += 1
-            delivery.updatedAt = now
-            if delivery.attempts >= limit {
-                delivery.state = .failed
-                delivery.reason = "gave up after \(delivery.attempts) failed write attempts; last: \(reason)"
-                try DeliveryRows.update(db, delivery)
-                try DeliveryRows.appendHistory(db, seq: delivery.sequence, event: DeliveryState.failed.rawValue, at: now, reason: delivery.reason)
-            } else {
-                delivery.state = .queued
-                delivery.reason = reason
-                try DeliveryRows.update(db, delivery)
-                try DeliveryRows.appendHistory(db, seq: delivery.sequence, event: DeliveryHistoryEntry.retried, at: now, reason: reason)
-            }
-            return delivery
-        }
+        try run(.markRetry(id: id, reason: reason, now: now))
     }
 
     /// `queued | injecting → failed`.
     @discardableResult
     public func markFailed(id: String, reason: String, now: Double = DeliveryStore.currentTime()) throws(DeliveryError) -> Delivery {
-        try transition(id: id, to: .failed, reason: reason, now: now) { _ in }
+        try run(.markFailed(id: id, reason: reason, now: now))
     }
 
     /// The agent exited: each of its queued deliveries becomes `failed` with `reason`, except
@@ -79,14 +51,7 @@ extension DeliveryStore {
     public func failPending(
         agent: String, reason: String = "recipient gone", now: Double = DeliveryStore.currentTime()
     ) throws(DeliveryError) -> [Delivery] {
-        try write("fail pending of \(agent)") { db in
-            let doomed = try DeliveryRows.fetch(
-                db, where: "agent = ? AND state = 'queued' AND await_next_incarnation = 0 ORDER BY seq",
-                arguments: [agent])
-            return try doomed.map { delivery in
-                try Self.apply(db, delivery, to: .failed, reason: reason, now: now) { _ in }
-            }
-        }
+        try run(.failPending(agent: agent, reason: reason, now: now))
     }
 
     /// At startup, before any injection: every delivery left `injecting` (the supervisor died
@@ -129,17 +94,8 @@ extension DeliveryStore {
 
     // MARK: - Transition core
 
-    private func transition(
-        id: String, to next: DeliveryState, reason: String?, now: Double, change: (inout Delivery) -> Void
-    ) throws(DeliveryError) -> Delivery {
-        try write("mark \(id) \(next.rawValue)") { db in
-            let delivery = try DeliveryRows.require(db, id: id)
-            return try Self.apply(db, delivery, to: next, reason: reason, now: now, change: change)
-        }
-    }
-
     /// Validates `delivery.state → next`, writes the row, and appends the history entry.
-    private static func apply(
+    static func apply(
         _ db: Database, _ delivery: Delivery, to next: DeliveryState, reason: String?, now: Double,
         change: (inout Delivery) -> Void
     ) throws -> Delivery {
@@ -154,5 +110,78 @@ extension DeliveryStore {
         try DeliveryRows.update(db, updated)
         try DeliveryRows.appendHistory(db, seq: updated.sequence, event: next.rawValue, at: now, reason: reason)
         return updated
+    }
+}
+
+extension DeliveryOperation where Value == Delivery {
+    /// `queued → injecting`: injection into `incarnation` of the agent starts now.
+    public static func markInjecting(id: String, incarnation: String, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .injecting, reason: nil, now: now) { $0.incarnation = incarnation }
+    }
+
+    /// `injecting → injected`: every byte was written.
+    public static func markInjected(id: String, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .injected, reason: nil, now: now) { $0.injectedAt = now }
+    }
+
+    /// `injected → verified`.
+    public static func markVerified(id: String, verification: DeliveryVerification, reason: String? = nil, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .verified, reason: reason, now: now) { $0.verification = verification }
+    }
+
+    /// `injecting | injected → unverified`.
+    public static func markUnverified(id: String, reason: String, verification: DeliveryVerification? = nil, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .unverified, reason: reason, now: now) { $0.verification = verification }
+    }
+
+    /// `queued | injecting → failed`.
+    public static func markFailed(id: String, reason: String, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .failed, reason: reason, now: now) { _ in }
+    }
+
+    /// A write error: back to `queued` with `attempts + 1`, or `failed` at the store's limit
+    /// (see `DeliveryStore.markRetry`).
+    public static func markRetry(id: String, reason: String, now: Double = DeliveryStore.currentTime()) -> Self {
+        DeliveryOperation(name: "retry \(id)", writes: true) { db, limit in
+            var delivery = try DeliveryRows.require(db, id: id)
+            guard delivery.state == .injecting else {
+                throw DeliveryError.illegalTransition(id: id, from: delivery.state, to: .queued)
+            }
+            delivery.attempts += 1
+            delivery.updatedAt = now
+            if delivery.attempts >= limit {
+                delivery.state = .failed
+                delivery.reason = "gave up after \(delivery.attempts) failed write attempts; last: \(reason)"
+                try DeliveryRows.update(db, delivery)
+                try DeliveryRows.appendHistory(db, seq: delivery.sequence, event: DeliveryState.failed.rawValue, at: now, reason: delivery.reason)
+            } else {
+                delivery.state = .queued
+                delivery.reason = reason
+                try DeliveryRows.update(db, delivery)
+                try DeliveryRows.appendHistory(db, seq: delivery.sequence, event: DeliveryHistoryEntry.retried, at: now, reason: reason)
+            }
+            return delivery
+        }
+    }
+
+    private static func transition(id: String, to next: DeliveryState, reason: String?, now: Double, change: @escaping @Sendable (inout Delivery) -> Void) -> Self {
+        DeliveryOperation(name: "mark \(id) \(next.rawValue)", writes: true) { db, _ in
+            let delivery = try DeliveryRows.require(db, id: id)
+            return try DeliveryStore.apply(db, delivery, to: next, reason: reason, now: now, change: change)
+        }
+    }
+}
+
+extension DeliveryOperation where Value == [Delivery] {
+    /// `DeliveryStore.failPending` as an operation.
+    public static func failPending(agent: String, reason: String = "recipient gone", now: Double = DeliveryStore.currentTime()) -> Self {
+        DeliveryOperation(name: "fail pending of \(agent)", writes: true) { db, _ in
+            let doomed = try DeliveryRows.fetch(
+                db, where: "agent = ? AND state = 'queued' AND await_next_incarnation = 0 ORDER BY seq",
+                arguments: [agent])
+            return try doomed.map { delivery in
+                try DeliveryStore.apply(db, delivery, to: .failed, reason: reason, now: now) { _ in }
+            }
+        }
     }
 }

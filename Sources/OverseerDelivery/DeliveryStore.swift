@@ -6,9 +6,9 @@ import GRDB
 /// Every mutation is one transaction, committed (and synced) before the method returns, so a
 /// caller that acknowledges after the call returns never acknowledges a lost delivery.
 ///
-/// Thread safety: all methods are synchronous and serialized on one connection; call them from
-/// any thread, but not from an event loop (each mutation waits for an fsync). From NIO or
-/// async code, run them on an `NIOThreadPool` or a dedicated serial executor.
+/// Thread safety: every access is serialized on one connection. The methods are synchronous:
+/// call them from any thread, but not from an event loop (each mutation waits for an fsync).
+/// Async code runs the same operations with `perform`, on GRDB's queue.
 public final class DeliveryStore: Sendable {
     /// The database file.
     public let path: String
@@ -52,28 +52,17 @@ public final class DeliveryStore: Sendable {
 
     /// The delivery with this id, with its history; nil when there is none.
     public func delivery(id: String) throws(DeliveryError) -> Delivery? {
-        try read("read delivery") { db in
-            guard var delivery = try DeliveryRows.find(db, id: id) else { return nil }
-            delivery.history = try DeliveryRows.history(db, seq: delivery.sequence)
-            return delivery
-        }
+        try run(.delivery(id: id))
     }
 
     /// The agent's queued deliveries, oldest first (without history).
     public func pending(agent: String) throws(DeliveryError) -> [Delivery] {
-        try read("list pending") { db in
-            try DeliveryRows.fetch(
-                db, where: "agent = ? AND state = 'queued' ORDER BY seq", arguments: [agent])
-        }
+        try run(.pending(agent: agent))
     }
 
     /// The agent's oldest queued delivery (without history), the next to inject.
     public func nextQueued(agent: String) throws(DeliveryError) -> Delivery? {
-        try read("read next queued") { db in
-            try DeliveryRows.fetch(
-                db, where: "agent = ? AND state = 'queued' ORDER BY seq LIMIT 1", arguments: [agent]
-            ).first
-        }
+        try run(.nextQueued(agent: agent))
     }
 
     /// How many deliveries the agent has queued.

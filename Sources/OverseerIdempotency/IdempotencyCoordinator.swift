@@ -20,8 +20,8 @@ import Synchronization
 /// safe for the supervisor's endpoints, which are themselves idempotent by content (agent names
 /// and delivery ids are unique), so a second run finds the first's effect instead of doubling it.
 ///
-/// Threading: all store calls run on one private serial queue, never on the caller's thread,
-/// so `perform` may be awaited from request handlers. The operation itself runs on the calling
+/// Threading: all store calls run on GRDB's queue (serialized on the store's one connection),
+/// never on the caller's thread, so `perform` may be awaited from request handlers. The operation itself runs on the calling
 /// task and is done when `perform` returns, so it need not be `Sendable` nor escaping (an
 /// HTTP middleware can pass its router continuation). Stored entries expire after the store's `ttl`; every save also prunes expired entries
 /// and the oldest beyond `maxEntries`, in the same transaction (cost: one index seek plus the
@@ -40,7 +40,6 @@ public final class IdempotencyCoordinator: Sendable {
     private let clock: @Sendable () -> Double
     /// This process instance: started markers of other instances belong to dead runs.
     public let instance: String = UUID().uuidString
-    private let worker = StoreWorker()
     private let running = Mutex<[String: InFlightRequest]>([:])
 
     /// A coordinator over `store`. `clock` gives the current time in epoch seconds.
@@ -108,19 +107,18 @@ public final class IdempotencyCoordinator: Sendable {
     @discardableResult
     public func forget(key: String) async throws(IdempotencyError) -> Bool {
         try IdempotencyKey.validate(key)
-        return try await worker.run { [self] () throws(IdempotencyError) -> Bool in
-            guard !isInFlight(key: key) else { throw .keyInFlight(key: key) }
-            return try store.delete(key: key)
-        }.get()
+        // The check runs on the store's queue, so no lookup or save comes between it and the delete.
+        return try await store.perform(StoreOperation("forget", writes: true) { [self] db in
+            guard !isInFlight(key: key) else { throw IdempotencyError.keyInFlight(key: key) }
+            return try IdempotencyStore.delete(db, key: key)
+        })
     }
 
     /// Prunes expired responses and the oldest beyond `maxEntries`; returns how many went.
     @discardableResult
     public func prune(now: Double? = nil) async throws(IdempotencyError) -> Int {
         let now = now ?? clock()
-        return try await worker.run { [store, maxEntries] () throws(IdempotencyError) -> Int in
-            try store.prune(now: now, ttl: store.ttl, maxEntries: maxEntries)
-        }.get()
+        return try await store.perform(store.pruneOperation(now: now, ttl: store.ttl, maxEntries: maxEntries))
     }
 
     /// True while a request with `key` is running in this process.
@@ -139,9 +137,7 @@ public final class IdempotencyCoordinator: Sendable {
         key: String, fingerprint: String, operation: () async -> StoredResponse
     ) async -> (Result<IdempotencyOutcome, IdempotencyError>, Result<StoredResponse, IdempotencyError>) {
         let started = clock()
-        let lookup = await worker.run { [store] () throws(IdempotencyError) in
-            try store.lookup(key: key, now: started)
-        }
+        let lookup = await attempt(store.lookupOperation(key: key, now: started))
         let stored: IdempotencyStore.Entry?
         switch lookup {
         case .failure(let error):
@@ -157,11 +153,12 @@ public final class IdempotencyCoordinator: Sendable {
         }
         // A run that started in a process that died: its effect is unknown, never re-run.
         let instance = self.instance
-        let marked = await worker.run { [store] () throws(IdempotencyError) -> IdempotencyStore.Started? in
-            if let earlier = try store.started(key: key, now: started), earlier.instance != instance { return earlier }
-            try store.markStarted(key: key, fingerprint: fingerprint, instance: instance, now: started)
+        let ttl = store.ttl
+        let marked = await attempt(StoreOperation<IdempotencyStore, IdempotencyStore.Started?>("mark started", writes: true) { db in
+            if let earlier = try IdempotencyStore.started(db, key: key, now: started, ttl: ttl), earlier.instance != instance { return earlier }
+            try IdempotencyStore.markStarted(db, key: key, fingerprint: fingerprint, instance: instance, now: started)
             return nil
-        }
+        })
         switch marked {
         case .failure(let error):
             return (.failure(error), .failure(error))
@@ -174,18 +171,22 @@ public final class IdempotencyCoordinator: Sendable {
         }
         let response = await operation()
         guard !response.isServerError else {
-            _ = await worker.run { [store] () throws(IdempotencyError) in try store.clearStarted(key: key) }
+            _ = await attempt(store.clearStartedOperation(key: key))
             return (.success(.fresh(response)), .success(response))
         }
         let completed = clock()
-        let saved = await worker.run { [store, maxEntries] () throws(IdempotencyError) in
-            try store.save(
-                key: key, fingerprint: fingerprint, response: response, createdAt: started,
-                now: completed, pruningTo: maxEntries)
-        }
+        let saved = await attempt(store.saveOperation(key: key, fingerprint: fingerprint, response: response, createdAt: started, now: completed, pruningTo: maxEntries))
         if case .failure(let error) = saved {
             return (.failure(.responseNotSaved(key: key, response: response, message: error.description)), .success(response))
         }
         return (.success(.fresh(response)), .success(response))
+    }
+
+    private func attempt<Value>(_ operation: StoreOperation<IdempotencyStore, Value>) async -> Result<Value, IdempotencyError> {
+        do {
+            return .success(try await store.perform(operation))
+        } catch {
+            return .failure(error)
+        }
     }
 }

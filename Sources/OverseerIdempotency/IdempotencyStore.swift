@@ -14,8 +14,9 @@ import GRDB
 /// `completed_at` index, and the number of entries is kept in a counter row, so no operation
 /// costs more with 10,000 entries than with 10 (beyond the B-tree's logarithm).
 ///
-/// Thread safety: all methods are synchronous and serialized on one connection; call them from
-/// any thread, but not from an event loop (each mutation waits for an fsync).
+/// Thread safety: every access is serialized on one connection. The methods are synchronous:
+/// call them from any thread, but not from an event loop (each mutation waits for an fsync).
+/// Async code runs the same operations with `perform`, on GRDB's queue.
 public final class IdempotencyStore: Sendable {
     /// How long a completed response is replayed, by default: five minutes.
     public static let defaultTTL: Double = 300
@@ -48,7 +49,12 @@ public final class IdempotencyStore: Sendable {
     /// The unexpired entry stored under `key`, or nil (none, or it completed more than `ttl`
     /// seconds before `now`).
     public func lookup(key: String, now: Double = IdempotencyStore.currentTime()) throws(IdempotencyError) -> Entry? {
-        try connection.read("lookup") { db in
+        try connection.run(lookupOperation(key: key, now: now))
+    }
+
+    func lookupOperation(key: String, now: Double) -> StoreOperation<IdempotencyStore, Entry?> {
+        let ttl = ttl
+        return StoreOperation("lookup", writes: false) { db in
             let statement = try db.cachedStatement(
                 sql: "SELECT \(Entry.columns) FROM idempotency_response WHERE key = ? AND completed_at >= ?")
             return try Row.fetchOne(statement, arguments: [key, now - ttl]).map(Entry.init(row:))
@@ -72,8 +78,13 @@ public final class IdempotencyStore: Sendable {
         if let maxEntries {
             try Self.validate(maxEntries: maxEntries)
         }
+        return try connection.run(saveOperation(key: key, fingerprint: fingerprint, response: response, createdAt: createdAt, now: now, pruningTo: maxEntries))
+    }
+
+    /// `save` as an operation (the key and bound already checked).
+    func saveOperation(key: String, fingerprint: String, response: StoredResponse, createdAt: Double?, now: Double, pruningTo maxEntries: Int?) -> StoreOperation<IdempotencyStore, Int> {
         let ttl = ttl
-        return try connection.write("save") { db in
+        return StoreOperation("save", writes: true) { db in
             try Self.insert(db, key: key, fingerprint: fingerprint, response: response, createdAt: createdAt ?? now, completedAt: now)
             try db.cachedStatement(sql: "DELETE FROM idempotency_started WHERE key = ?").execute(arguments: [key])
             guard let maxEntries else { return 0 }
@@ -85,13 +96,15 @@ public final class IdempotencyStore: Sendable {
     /// when there was neither.
     @discardableResult
     public func delete(key: String) throws(IdempotencyError) -> Bool {
-        try connection.write("delete") { db in
-            try db.execute(sql: "DELETE FROM idempotency_response WHERE key = ?", arguments: [key])
-            var deleted = db.changesCount
-            try db.execute(sql: "DELETE FROM idempotency_started WHERE key = ?", arguments: [key])
-            deleted += db.changesCount
-            return deleted > 0
-        }
+        try connection.write("delete") { db in try Self.delete(db, key: key) }
+    }
+
+    static func delete(_ db: Database, key: String) throws -> Bool {
+        try db.execute(sql: "DELETE FROM idempotency_response WHERE key = ?", arguments: [key])
+        var deleted = db.changesCount
+        try db.execute(sql: "DELETE FROM idempotency_started WHERE key = ?", arguments: [key])
+        deleted += db.changesCount
+        return deleted > 0
     }
 
     /// A request that began running: (fingerprint, instance, started at).
@@ -103,26 +116,35 @@ public final class IdempotencyStore: Sendable {
 
     /// Records durably that the request with `key` starts running in `instance`.
     public func markStarted(key: String, fingerprint: String, instance: String, now: Double = IdempotencyStore.currentTime()) throws(IdempotencyError) {
-        try connection.write("mark started") { db in
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO idempotency_started(key, fingerprint, instance, started_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [key, fingerprint, instance, now])
-        }
+        try connection.write("mark started") { db in try Self.markStarted(db, key: key, fingerprint: fingerprint, instance: instance, now: now) }
+    }
+
+    static func markStarted(_ db: Database, key: String, fingerprint: String, instance: String, now: Double) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO idempotency_started(key, fingerprint, instance, started_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [key, fingerprint, instance, now])
     }
 
     /// Removes the started marker of `key` (the request answered without a stored response).
     public func clearStarted(key: String) throws(IdempotencyError) {
-        try connection.write("clear started") { db in
+        try connection.run(clearStartedOperation(key: key))
+    }
+
+    func clearStartedOperation(key: String) -> StoreOperation<IdempotencyStore, Void> {
+        StoreOperation("clear started", writes: true) { db in
             try db.cachedStatement(sql: "DELETE FROM idempotency_started WHERE key = ?").execute(arguments: [key])
         }
     }
 
     /// The started marker of `key`, if one is left (younger than the TTL).
     public func started(key: String, now: Double = IdempotencyStore.currentTime()) throws(IdempotencyError) -> Started? {
-        try connection.read("started") { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT fingerprint, instance, started_at FROM idempotency_started WHERE key = ? AND started_at >= ?"),
-                             arguments: [key, now - ttl])
-                .map { Started(fingerprint: $0["fingerprint"], instance: $0["instance"], startedAt: $0["started_at"]) }
-        }
+        let ttl = ttl
+        return try connection.read("started") { db in try Self.started(db, key: key, now: now, ttl: ttl) }
+    }
+
+    static func started(_ db: Database, key: String, now: Double, ttl: Double) throws -> Started? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT fingerprint, instance, started_at FROM idempotency_started WHERE key = ? AND started_at >= ?"),
+                         arguments: [key, now - ttl])
+            .map { Started(fingerprint: $0["fingerprint"], instance: $0["instance"], startedAt: $0["started_at"]) }
     }
 
     /// Deletes the entries that completed more than `ttl` seconds before `now`, then, while
@@ -132,14 +154,21 @@ public final class IdempotencyStore: Sendable {
     public func prune(now: Double = IdempotencyStore.currentTime(), ttl: Double, maxEntries: Int) throws(IdempotencyError) -> Int {
         try Self.validate(ttl: ttl)
         try Self.validate(maxEntries: maxEntries)
-        return try connection.write("prune") { db in
-            try Self.prune(db, now: now, ttl: ttl, maxEntries: maxEntries)
-        }
+        return try connection.run(pruneOperation(now: now, ttl: ttl, maxEntries: maxEntries))
+    }
+
+    func pruneOperation(now: Double, ttl: Double, maxEntries: Int) -> StoreOperation<IdempotencyStore, Int> {
+        StoreOperation("prune", writes: true) { db in try Self.prune(db, now: now, ttl: ttl, maxEntries: maxEntries) }
     }
 
     /// How many entries are stored, expired ones included until pruned. Reads one counter row.
     public func count() throws(IdempotencyError) -> Int {
         try connection.read("count") { db in try Self.count(db) }
+    }
+
+    /// Runs `operation` on GRDB's queue without holding the caller's thread.
+    func perform<Value>(_ operation: StoreOperation<IdempotencyStore, Value>) async throws(IdempotencyError) -> Value {
+        try await connection.perform(operation)
     }
 
     // MARK: - Statements

@@ -58,6 +58,11 @@ final class StoreConnection: Sendable {
         }
     }
 
+    /// Throws when the store was closed.
+    func ensureOpen(_ operation: String) throws(IdempotencyError) {
+        try access(operation) { () throws(IdempotencyError) in }
+    }
+
     private func access<T>(_ operation: String, _ body: () throws(IdempotencyError) -> T) throws(IdempotencyError) -> T {
         try closed.withLock { closed throws(IdempotencyError) -> T in
             guard !closed else {

@@ -23,34 +23,31 @@ extension DeliveryEngine {
     func drain(_ agent: String) async {
         while true {
             if await injectNext(agent) { continue }
-            let again = state.withLock { state -> Bool in
-                if !state.stopping, state.rekicked.remove(agent) != nil { return true }
-                state.running.remove(agent)
-                state.tasks[agent] = nil
-                return false
-            }
-            if !again { return }
+            if !stopping, rekicked.remove(agent) != nil { continue }
+            running.remove(agent)
+            return
         }
     }
 
     /// Injects and verifies the agent's next queued delivery. False when there is nothing to
     /// do now (no delivery, no live terminal, or stopping).
     func injectNext(_ agent: String) async -> Bool {
-        guard !isStopping, let live = lookup(agent), live.terminal.isOpen else { return false }
+        guard !stopping, let live = await lookup(agent), live.terminal.isOpen else { return false }
         let next: Delivery?
         do {
-            next = try await onStore { store throws(DeliveryError) in try store.nextQueued(agent: agent) }
+            next = try await store.perform(.nextQueued(agent: agent))
         } catch {
             logger.error("delivery store read failed", metadata: ["agent": "\(agent)", "error": "\(error)"])
             return false
         }
         guard let delivery = next else { return false }
         await waitForThrottle(agent)
-        guard !isStopping, lookup(agent)?.incarnation == live.incarnation else { return false }
+        guard !stopping, await lookup(agent)?.incarnation == live.incarnation else { return false }
 
         let incarnation = live.incarnation
         do {
-            _ = try await onStore { store throws(DeliveryError) in try store.markInjecting(id: delivery.id, incarnation: incarnation) }
+            _ = try await store.perform(.markInjecting(id: delivery.id, incarnation: incarnation))
+            pendingCount -= 1
         } catch {
             // Dropped or failed meanwhile (queue overflow, recipient gone): take the next one.
             logger.info("delivery no longer injectable", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
@@ -58,7 +55,7 @@ extension DeliveryEngine {
         }
         let cursor = live.ring.end // output produced from here on may verify it
         let outcome = await write(delivery, to: live.terminal)
-        defer { state.withLock { $0.lastInjection[agent] = .now } }
+        defer { lastInjection[agent] = .now }
         switch outcome {
         case .complete:
             await recordInjected(delivery.id, live: live)
@@ -72,13 +69,9 @@ extension DeliveryEngine {
         return true
     }
 
-    var isStopping: Bool { state.withLock { $0.stopping } }
-
     func waitForThrottle(_ agent: String) async {
-        let (delay, last) = state.withLock { state in
-            (state.throttles[agent, default: InjectionThrottle()].delay, state.lastInjection[agent])
-        }
-        guard let last else { return }
+        let delay = throttles[agent, default: InjectionThrottle()].delay
+        guard let last = lastInjection[agent] else { return }
         let wait = delay - (ContinuousClock.now - last)
         if wait > .zero { try? await Task.sleep(for: wait) }
     }

@@ -1,9 +1,8 @@
 import Foundation
 import Logging
-import NIOPosix
 import OverseerDelivery
 import OverseerPTY
-import Synchronization
+import OverseerWire
 
 /// What the delivery engine needs to know about a live agent.
 public struct LiveAgent: Sendable {
@@ -16,70 +15,63 @@ public struct LiveAgent: Sendable {
 /// Messages into agents' terminals, durably: every delivery is in the SQLite store before it
 /// is acknowledged, and every later mutation is stored when it happens. One injector per
 /// agent types its queued deliveries in order, one at a time, paced by an adaptive throttle,
-/// and checks each by its echo. Store calls run on one dedicated thread, never on an event
-/// loop; PTY writes never block (a full input buffer is a retryable write error).
-public final class DeliveryEngine: Sendable {
-    struct State {
-        /// Agents whose injector runs, and those kicked again while it ran.
-        var running: Set<String> = []
-        var rekicked: Set<String> = []
-        var tasks: [String: Task<Void, Never>] = [:]
-        var throttles: [String: InjectionThrottle] = [:]
-        var lastInjection: [String: ContinuousClock.Instant] = [:]
-        var stopping = false
-    }
-
-    public let store: DeliveryStore
+/// and checks each by its echo. The injectors are child tasks of `run`; store calls run on
+/// GRDB's queue (`DeliveryStore.perform`); PTY writes never block (a full input buffer is a
+/// retryable write error). The engine keeps the number of
+/// queued deliveries itself (for STATUS=), so nobody counts rows to learn it.
+public actor DeliveryEngine {
+    public nonisolated let store: DeliveryStore
     let settings: SupervisorSettings
     let events: EventHub
     let metrics: SupervisorMetrics
     let logger: Logger
-    let pool: NIOThreadPool
-    let lookup: @Sendable (String) -> LiveAgent?
-    let state = Mutex(State())
+    let lookup: @Sendable (String) async -> LiveAgent?
+
+    /// Agents whose injector runs, and those kicked again while it ran.
+    var running: Set<String> = []
+    var rekicked: Set<String> = []
+    var throttles: [String: InjectionThrottle] = [:]
+    var lastInjection: [String: ContinuousClock.Instant] = [:]
+    var stopping = false
+    /// Queued deliveries across all agents.
+    public internal(set) var pendingCount: Int
+    private nonisolated let kicks: AsyncStream<String>.Continuation
+    private nonisolated let kickStream: AsyncStream<String>
+    private var runState = RunState.notStarted
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private enum RunState { case notStarted, running, finished }
 
     /// Opens (or creates) the store and turns deliveries a dead predecessor left mid-injection
     /// into `unverified` (never typed again).
-    public init(path: String, settings: SupervisorSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, lookup: @escaping @Sendable (String) -> LiveAgent?) throws(DeliveryError) {
-        self.store = try DeliveryStore(path: path)
+    public init(path: String, settings: SupervisorSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, lookup: @escaping @Sendable (String) async -> LiveAgent?) throws(DeliveryError) {
+        let store = try DeliveryStore(path: path)
+        self.store = store
         self.settings = settings
         self.events = events
         self.metrics = metrics
         self.logger = logger
         self.lookup = lookup
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        self.pool = pool
+        (kickStream, kicks) = AsyncStream.makeStream()
         let recovered = try store.recoverInterrupted()
         for delivery in recovered {
             logger.warning("delivery interrupted by a restart: not typed again", metadata: ["delivery": "\(delivery.id)", "agent": "\(delivery.agent)", "reason": "\(delivery.reason ?? "")"])
-            publish(.deliveryVerified, delivery, agent: nil)
+            Self.publish(.deliveryVerified, delivery, agent: nil, events: events, metrics: metrics)
         }
         _ = try? store.pruneFinished(olderThan: Date().timeIntervalSince1970 - settings.deliveryRetentionSeconds)
-    }
-
-    /// Runs a store call on the store's own thread.
-    func onStore<T: Sendable>(_ body: @escaping @Sendable (DeliveryStore) throws(DeliveryError) -> T) async throws(DeliveryError) -> T {
-        let store = self.store
-        do {
-            return try await pool.runIfActive { () throws -> T in try body(store) }
-        } catch let error as DeliveryError {
-            throw error
-        } catch {
-            throw .database(path: store.path, operation: "store call", message: "the store's thread is stopped: \(error)")
-        }
+        pendingCount = try store.pendingCount()
     }
 
     // MARK: API
 
-    /// Stores a delivery and answers once it is durable. Unknown agents are refused before
-    /// anything is stored; a re-posted id returns the existing delivery.
+    /// Stores a delivery and answers once it is durable; a re-posted id returns the existing delivery.
     public func submit(_ request: NewDelivery) async throws(DeliveryError) -> EnqueueResult {
         try request.validate()
         let cap = settings.maxPendingDeliveries
-        let result = try await onStore { store throws(DeliveryError) in try store.enqueue(request, cap: cap) }
+        let result = try await store.perform(.enqueue(request, cap: cap))
         guard !result.duplicate else { return result }
-        let live = lookup(request.agent)
+        pendingCount += (result.delivery.state == .queued ? 1 : 0) - result.evicted.count
+        let live = await lookup(request.agent)
         publish(.deliveryQueued, result.delivery, agent: live)
         for evicted in result.evicted {
             logger.warning("delivery dropped: queue full", metadata: ["delivery": "\(evicted.id)", "agent": "\(evicted.agent)", "evicted_by": "\(request.id)"])
@@ -90,61 +82,77 @@ public final class DeliveryEngine: Sendable {
     }
 
     public func delivery(id: String) async throws(DeliveryError) -> Delivery? {
-        try await onStore { store throws(DeliveryError) in try store.delivery(id: id) }
+        try await store.perform(.delivery(id: id))
     }
 
     public func pending(agent: String) async throws(DeliveryError) -> [Delivery] {
-        try await onStore { store throws(DeliveryError) in try store.pending(agent: agent) }
+        try await store.perform(.pending(agent: agent))
     }
-
-    /// Queued deliveries across all agents (for STATUS=).
-    public var pendingCount: Int { (try? store.pendingCount()) ?? 0 }
 
     // MARK: Agent lifecycle
 
     /// A new incarnation of `agent` has a terminal: type what waits for it.
-    public func agentStarted(_ agent: String) { kick(agent) }
+    public nonisolated func agentStarted(_ agent: String) { kick(agent) }
 
     /// The agent is gone (its root exited, or it was released): its queued deliveries fail
-    /// with `recipient gone`, except those waiting for its next incarnation. Not called
-    /// during shutdown, which keeps the pending set.
+    /// with `recipient gone`, except those waiting for its next incarnation. Not during
+    /// shutdown, which keeps the pending set.
     public func agentGone(_ agent: String, incarnation: String) async {
-        let stopping = state.withLock { $0.stopping }
         guard !stopping else { return }
         // A late notice about an earlier incarnation must not fail what waits for the new one.
-        if let live = lookup(agent), live.incarnation != incarnation { return }
-        guard let failed = try? await onStore({ store throws(DeliveryError) in try store.failPending(agent: agent) }) else { return }
+        if let live = await lookup(agent), live.incarnation != incarnation { return }
+        guard let failed = try? await store.perform(.failPending(agent: agent)) else { return }
+        pendingCount -= failed.count
         for delivery in failed { publish(.deliveryFailed, delivery, agent: nil) }
     }
 
     /// Starts (or re-arms) the agent's injector.
-    func kick(_ agent: String) {
-        state.withLock { state in
-            guard !state.stopping else { return }
-            if state.running.contains(agent) {
-                state.rekicked.insert(agent)
-                return
+    nonisolated func kick(_ agent: String) {
+        kicks.yield(agent)
+    }
+
+    /// Runs the injectors, one child task per agent with work, until `stop`.
+    public func run() async {
+        runState = .running
+        await withDiscardingTaskGroup { group in
+            for await agent in kickStream where claimInjector(for: agent) {
+                group.addTask { await self.drain(agent) }
             }
-            state.running.insert(agent)
-            state.tasks[agent] = Task { [self] in await self.drain(agent) }
         }
+        runState = .finished
+        for waiter in stopWaiters { waiter.resume() }
+        stopWaiters = []
+    }
+
+    /// True when the agent's injector should start now (none runs; not stopping).
+    private func claimInjector(for agent: String) -> Bool {
+        guard !stopping else { return false }
+        if running.contains(agent) {
+            rekicked.insert(agent)
+            return false
+        }
+        running.insert(agent)
+        return true
     }
 
     /// Graceful shutdown: no new injection starts; the ones in flight finish (typed and
     /// verified or not); the pending set stays in the store for the next start.
     public func stop() async {
-        let tasks = state.withLock { state -> [Task<Void, Never>] in
-            state.stopping = true
-            return Array(state.tasks.values)
+        stopping = true
+        kicks.finish()
+        if runState == .running {
+            await withCheckedContinuation { stopWaiters.append($0) }
         }
-        for task in tasks { await task.value }
-        try? await pool.shutdownGracefully()
         try? store.close()
     }
 
     // MARK: Events
 
     func publish(_ kind: AgentEvent.Kind, _ delivery: Delivery, agent: LiveAgent?, evictedBy: String? = nil) {
+        Self.publish(kind, delivery, agent: agent, evictedBy: evictedBy, events: events, metrics: metrics)
+    }
+
+    static func publish(_ kind: AgentEvent.Kind, _ delivery: Delivery, agent: LiveAgent?, evictedBy: String? = nil, events: EventHub, metrics: SupervisorMetrics) {
         metrics.delivery(kind)
         let info = DeliveryEventInfo(id: delivery.id, state: delivery.state.rawValue, verification: delivery.verification?.rawValue, reason: delivery.reason, evictedBy: evictedBy)
         events.publish { sequence in

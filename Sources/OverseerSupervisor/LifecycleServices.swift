@@ -2,29 +2,34 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Runs the agent manager for the life of the service group: starts child reaping, and on
-/// graceful shutdown applies the shutdown policy (release agents, or leave them).
-public struct AgentManagerService: Service {
-    let manager: AgentManager
+/// Runs the supervisor for the life of the service group: starts watching child exits, runs
+/// the exit recorder and the delivery injectors, and on graceful shutdown applies the
+/// shutdown policy (release agents, or leave them).
+public struct SupervisorService: Service {
+    let supervisor: Supervisor
 
-    public init(manager: AgentManager) {
-        self.manager = manager
+    public init(supervisor: Supervisor) {
+        self.supervisor = supervisor
     }
 
     public func run() async throws {
-        manager.start()
-        try? await gracefulShutdown()
-        await manager.shutdown()
+        supervisor.start()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await supervisor.run() }
+            try? await gracefulShutdown()
+            await supervisor.shutdown()
+            group.cancelAll()
+        }
     }
 }
 
 /// Keeps STATUS= current: re-sends the one-line summary on every agent event (no polling).
 public struct StatusService: Service {
-    let manager: AgentManager
+    let supervisor: Supervisor
     let notifier: SystemdNotifier
 
-    public init(manager: AgentManager, notifier: SystemdNotifier) {
-        self.manager = manager
+    public init(supervisor: Supervisor, notifier: SystemdNotifier) {
+        self.supervisor = supervisor
         self.notifier = notifier
     }
 
@@ -34,11 +39,11 @@ public struct StatusService: Service {
             try? await gracefulShutdown()
             return
         }
-        let events = manager.events.subscribe()
+        let events = supervisor.events()
         await withGracefulShutdownHandler {
             var sent = ""
             for await _ in events.cancelOnGracefulShutdown() {
-                let line = manager.statusLine
+                let line = await supervisor.statusLine()
                 if line != sent {
                     notifier.status(line)
                     sent = line
@@ -86,44 +91,57 @@ public struct WatchdogService: Service {
 /// The first service to hear about a graceful shutdown: tells systemd (STOPPING=1) and
 /// wakes long-polling clients so the server can drain promptly.
 public struct ShutdownAnnouncer: Service {
-    let manager: AgentManager
+    let supervisor: Supervisor
     let notifier: SystemdNotifier
     let logger: Logger
 
-    public init(manager: AgentManager, notifier: SystemdNotifier, logger: Logger) {
-        self.manager = manager
+    public init(supervisor: Supervisor, notifier: SystemdNotifier, logger: Logger) {
+        self.supervisor = supervisor
         self.notifier = notifier
         self.logger = logger
     }
 
     public func run() async throws {
         try? await gracefulShutdown()
-        logger.notice("shutting down", metadata: ["policy": "\(manager.settings.releaseOnShutdown ? "release" : "leave")", "agents": "\(manager.list().count)"])
-        notifier.stopping(status: "stopping: \(manager.statusLine)")
-        manager.beginShutdown()
+        let agents = await supervisor.agentCount()
+        logger.notice("shutting down", metadata: ["policy": "\(supervisor.settings.releaseOnShutdown ? "release" : "leave")", "agents": "\(agents)"])
+        notifier.stopping(status: "stopping: \(await supervisor.statusLine())")
+        await supervisor.beginShutdown()
     }
 }
 
 /// Rewrites the registry every heartbeat interval, so the reaper can tell a live
-/// supervisor from a dead or wedged one.
+/// supervisor from a dead or wedged one; writes the changes nobody waits for as they are
+/// asked for; and retries a failed write within a second.
 public struct RegistryHeartbeatService: Service {
-    let manager: AgentManager
+    let registry: RegistryWriter?
     let interval: Duration
 
-    public init(manager: AgentManager, interval: Duration) {
-        self.manager = manager
+    public init(supervisor: Supervisor, interval: Duration) {
+        self.registry = supervisor.registry
         self.interval = interval
     }
 
     public func run() async throws {
-        guard let registry = manager.registry else {
+        guard let registry else {
             try? await gracefulShutdown()
             return
         }
         try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
-                try? await registry.flush()
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await _ in registry.flushRequests {
+                        if await registry.lastWriteFailed { try? await Task.sleep(for: .seconds(1)) }
+                        try? await registry.flush()
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval)
+                        if Task.isCancelled { return }
+                        try? await registry.flush()
+                    }
+                }
             }
         }
     }

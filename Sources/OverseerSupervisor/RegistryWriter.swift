@@ -1,102 +1,105 @@
 import Foundation
 import Logging
-import NIOPosix
 import OverseerProcess
 import OverseerRegistry
-import Synchronization
+
+/// What the supervisor contributes to a registry write: its entries as they should be now.
+struct RegistryContribution: Sendable {
+    var entries: [RegistryEntry]
+    /// Entries already on disk as `dispatch_failed` (absent from the file = consumed).
+    var persistedHandoffs: Set<String>
+    var status: SupervisorStatus
+}
+
+/// What one write found: handoffs now on disk, and handoffs the reaper has consumed.
+struct RegistryWriteResult: Sendable {
+    var handoffs: Set<String> = []
+    var consumed: Set<String> = []
+}
 
 /// Keeps the in-flight registry on disk in step with the supervisor's agents.
 ///
 /// Every write is a read-modify-write under the registry's lock: entries written by other
-/// supervisor instances (a previous run) are kept for the reaper, and a handed-off entry
-/// the reaper has consumed is never written back. Writes are coalesced (at most one
-/// running and one queued) and run on the blocking pool. A failed write keeps everything
-/// in memory, is counted and logged, and is retried.
-public final class RegistryWriter: Sendable {
-    /// What the manager contributes to a write.
-    public struct Contribution: Sendable {
-        public var entries: [RegistryEntry]
-        /// Entries already on disk as `dispatch_failed` (absent from the file = consumed).
-        public var persistedHandoffs: Set<String>
-        public var status: SupervisorStatus
-    }
-
-    struct Flights {
-        var queued: Task<Void, any Error>?
-        var tail: Task<Void, any Error>?
-        var retryScheduled = false
-    }
-
+/// supervisor instances (a previous run) are kept for the reaper, and a handed-off entry the
+/// reaper has consumed is never written back. It asks `contribution` for the entries when a
+/// write starts and hands what it found to `written`. Writes are coalesced: a flush that
+/// arrives while a write runs is served by the next one, which covers every flush waiting
+/// for it. A failed write keeps everything in memory, is counted and logged, and the
+/// heartbeat retries it within a second.
+public actor RegistryWriter {
     let store: RegistryStore
     let owner: ProcessIdentity
-    let pool: NIOThreadPool
+    let blocking: BlockingWork
     let metrics: SupervisorMetrics
     let logger: Logger
-    let snapshot: @Sendable () -> Contribution
-    let written: @Sendable (_ handoffs: Set<String>, _ consumed: Set<String>) -> Void
-    private let flights = Mutex(Flights())
+    let contribution: @Sendable () async -> RegistryContribution
+    let written: @Sendable (RegistryWriteResult) async -> Void
+    private var writing = false
+    private var waiting: [CheckedContinuation<Void, any Error>] = []
+    /// True when the latest write failed (the heartbeat then retries soon).
+    private(set) var lastWriteFailed = false
+    /// Ticks for every `requestFlush`; the heartbeat service writes on each.
+    nonisolated let flushRequests: AsyncStream<Void>
+    private nonisolated let requests: AsyncStream<Void>.Continuation
 
-    init(store: RegistryStore, owner: ProcessIdentity, pool: NIOThreadPool, metrics: SupervisorMetrics, logger: Logger, snapshot: @escaping @Sendable () -> Contribution, written: @escaping @Sendable (Set<String>, Set<String>) -> Void) {
+    init(store: RegistryStore, owner: ProcessIdentity, blocking: BlockingWork, metrics: SupervisorMetrics, logger: Logger, contribution: @escaping @Sendable () async -> RegistryContribution, written: @escaping @Sendable (RegistryWriteResult) async -> Void) {
         self.store = store
         self.owner = owner
-        self.pool = pool
+        self.blocking = blocking
         self.metrics = metrics
         self.logger = logger
-        self.snapshot = snapshot
+        self.contribution = contribution
         self.written = written
+        (flushRequests, requests) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    public var path: String { store.path }
+    public nonisolated var path: String { store.path }
 
-    /// Writes the current state; returns once a write that started after this call has
-    /// completed (joining one that is queued but not yet started).
+    /// Writes the current state; returns once a write that started after this call has completed.
     public func flush() async throws {
-        let task: Task<Void, any Error> = flights.withLock { flights in
-            if let queued = flights.queued { return queued }
-            let previous = flights.tail
-            let task = Task<Void, any Error> {
-                _ = try? await previous?.value
-                self.flights.withLock { $0.queued = nil }
-                try await self.pool.runIfActive { try self.writeOnce() }
-            }
-            flights.queued = task
-            flights.tail = task
-            return task
+        guard !writing else {
+            try await withCheckedThrowingContinuation { waiting.append($0) }
+            return
         }
+        writing = true
+        let own = await writeOnce()
+        while !waiting.isEmpty {
+            let batch = waiting
+            waiting = []
+            let result = await writeOnce()
+            for waiter in batch { waiter.resume(with: result) }
+        }
+        writing = false
+        try own.get()
+    }
+
+    /// Asks for a write without waiting for it (the heartbeat service runs it).
+    nonisolated func requestFlush() {
+        requests.yield()
+    }
+
+    private func writeOnce() async -> Result<Void, any Error> {
+        let contribution = await contribution()
+        let store = self.store
+        let owner = self.owner
         do {
-            try await task.value
+            let result = try await blocking.run { try Self.write(contribution, to: store, owner: owner) }
+            lastWriteFailed = false
+            await written(result)
+            return .success(())
         } catch {
+            lastWriteFailed = true
+            requests.yield() // the heartbeat service retries it
             metrics.registryWriteFailures.increment()
             logger.error("registry write failed; keeping state in memory and retrying", metadata: ["path": "\(store.path)", "error": "\(error)"])
-            scheduleRetry()
-            throw error
-        }
-    }
-
-    /// Requests a write without waiting for it.
-    public func requestFlush() {
-        Task { try? await self.flush() }
-    }
-
-    private func scheduleRetry() {
-        let schedule = flights.withLock { flights -> Bool in
-            defer { flights.retryScheduled = true }
-            return !flights.retryScheduled
-        }
-        guard schedule else { return }
-        Task {
-            try? await Task.sleep(for: .seconds(1))
-            self.flights.withLock { $0.retryScheduled = false }
-            try? await self.flush()
+            return .failure(error)
         }
     }
 
     /// One blocking read-modify-write of the registry file.
-    func writeOnce() throws {
-        let contribution = snapshot()
+    static func write(_ contribution: RegistryContribution, to store: RegistryStore, owner: ProcessIdentity) throws -> RegistryWriteResult {
         let now = Date().timeIntervalSince1970
-        var handoffs: Set<String> = []
-        var consumed: Set<String> = []
+        var result = RegistryWriteResult()
         _ = try store.update(timeout: 10) { document in
             let onDisk = Set(document.agents.map(\.id))
             let previousOwner = document.supervisor?.identity
@@ -104,10 +107,10 @@ public final class RegistryWriter: Sendable {
             var mine: [RegistryEntry] = []
             for entry in contribution.entries {
                 if entry.state == .dispatchFailed && contribution.persistedHandoffs.contains(entry.id) && !onDisk.contains(entry.id) {
-                    consumed.insert(entry.id)
+                    result.consumed.insert(entry.id)
                     continue
                 }
-                if entry.state == .dispatchFailed { handoffs.insert(entry.id) }
+                if entry.state == .dispatchFailed { result.handoffs.insert(entry.id) }
                 mine.append(entry)
             }
             document.version = 1
@@ -115,20 +118,28 @@ public final class RegistryWriter: Sendable {
             document.updatedAt = now
             document.agents = foreign + mine
         }
-        written(handoffs, consumed)
+        return result
     }
 }
 
-/// Lets the registry writer (created in the manager's init) reach the manager.
-final class RegistryEntriesBox: @unchecked Sendable {
-    /// Set once, in the manager's init, before any write can happen.
-    weak var manager: AgentManager?
-
-    func snapshot() -> RegistryWriter.Contribution {
-        manager?.registryContribution() ?? RegistryWriter.Contribution(entries: [], persistedHandoffs: [], status: .stopping)
-    }
-
-    func written(_ handoffs: Set<String>, consumed: Set<String>) {
-        manager?.registryWritten(handoffs: handoffs, consumed: consumed)
+extension RegistryContribution {
+    /// The entries for `agents` (handed-off agents as `dispatch_failed`, consumed ones left
+    /// out), with issue and session from their dispatches.
+    init(agents: [AgentInfo], dispatches: [DispatchInfo], owner: ProcessIdentity, stopping: Bool) {
+        let byID = Dictionary(dispatches.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var entries: [RegistryEntry] = []
+        var persisted: Set<String> = []
+        for info in agents where info.handoff != .consumed {
+            let dispatch = info.dispatch.flatMap { byID[$0] }
+            let entryState: EntryState = info.handoff != .none ? .dispatchFailed : (info.state == .releasing ? .releasing : .running)
+            if info.handoff == .persisted { persisted.insert(info.id) }
+            entries.append(RegistryEntry(
+                id: info.id, name: info.name, role: info.role ?? dispatch?.role, issue: dispatch?.issue,
+                sessionRef: dispatch?.sessionRef, dispatchID: info.dispatch, incarnation: info.incarnation,
+                state: entryState, roots: [info.identity], cgroup: info.cgroup, owner: owner,
+                createdAt: info.spawnedAt, updatedAt: info.exitedAt ?? info.spawnedAt, reapAttempts: 0, firstUnresolvedAt: nil
+            ))
+        }
+        self.init(entries: entries.sorted { $0.createdAt < $1.createdAt }, persistedHandoffs: persisted, status: stopping ? .stopping : .running)
     }
 }

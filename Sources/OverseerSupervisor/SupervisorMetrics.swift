@@ -1,4 +1,5 @@
 import Metrics
+import OverseerWire
 import Prometheus
 
 /// The supervisor's metrics, recorded through swift-metrics into its own Prometheus registry

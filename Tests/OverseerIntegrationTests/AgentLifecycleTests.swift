@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerKill
 import OverseerProcess
@@ -39,7 +39,7 @@ final class AgentLifecycleTests: SupervisorTestCase {
         }
 
         // The agent view lists the current tree.
-        let detail = try await client.send(.get("/v1/agents/sh1")).decode(AgentInfo.self)
+        let detail = try await client.send(.get("/v1/agents/sh1")).decode(AgentView.self)
         XCTAssertGreaterThanOrEqual(detail.tree?.count ?? 0, 3)
         XCTAssertEqual(detail.state, .running)
 
@@ -66,10 +66,10 @@ final class AgentLifecycleTests: SupervisorTestCase {
         // The agent leaves an orphan that exits later: the subreaper must reap it (no zombie).
         _ = try await spawn("quick", ["sh", "-c", "(sleep 0.3 &); exit 3"])
         let ready3 = await TestProcesses.waitUntilAsync(timeout: 10) {
-            (try? await self.client.send(.get("/v1/agents/quick")).decode(AgentInfo.self))?.state == .exited
+            (try? await self.client.send(.get("/v1/agents/quick")).decode(AgentView.self))?.state == .exited
         }
         XCTAssertTrue(ready3)
-        let info = try await client.send(.get("/v1/agents/quick")).decode(AgentInfo.self)
+        let info = try await client.send(.get("/v1/agents/quick")).decode(AgentView.self)
         XCTAssertEqual(info.exit?.code, 3)
         // The orphan exits 0.3 s after its parent; once it has, the supervisor must have reaped it.
         let orphanExited = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", info.id).isEmpty }
@@ -78,10 +78,10 @@ final class AgentLifecycleTests: SupervisorTestCase {
         XCTAssertEqual(TestProcesses.zombies(parent: supervisor.pid), [], "orphans re-parented to the supervisor are reaped")
 
         _ = try await spawn("killed", ["sleep", "600"])
-        let killedInfo = try await client.send(.get("/v1/agents/killed")).decode(AgentInfo.self)
+        let killedInfo = try await client.send(.get("/v1/agents/killed")).decode(AgentView.self)
         kill(killedInfo.pid, SIGKILL)
         let ready4 = await TestProcesses.waitUntilAsync(timeout: 10) {
-            (try? await self.client.send(.get("/v1/agents/killed")).decode(AgentInfo.self))?.exit?.signal == SIGKILL
+            (try? await self.client.send(.get("/v1/agents/killed")).decode(AgentView.self))?.exit?.signal == SIGKILL
         }
         XCTAssertTrue(ready4)
     }

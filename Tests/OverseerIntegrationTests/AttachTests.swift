@@ -1,6 +1,6 @@
 import COverseerSys
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerPTY
 import OverseerSupervisor
 import OverseerTestSupport
@@ -28,10 +28,10 @@ final class AttachTests: SupervisorTestCase {
 
         // The attach terminal's size was forwarded to the agent's PTY.
         let resized = await TestProcesses.waitUntilAsync(timeout: 10) {
-            (try? await self.client.send(.get("/v1/agents/att")).decode(AgentInfo.self))?.rows == 50
+            (try? await self.client.send(.get("/v1/agents/att")).decode(AgentView.self))?.rows == 50
         }
         XCTAssertTrue(resized)
-        let info = try await client.send(.get("/v1/agents/att")).decode(AgentInfo.self)
+        let info = try await client.send(.get("/v1/agents/att")).decode(AgentView.self)
         XCTAssertEqual(info.cols, 100)
 
         // Keystrokes typed into the attach terminal reach the agent (cat echoes them back).

@@ -1,6 +1,6 @@
 import Foundation
 import OverseerCgroup
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerKill
 import OverseerProcess
@@ -37,11 +37,11 @@ final class CgroupSupervisorTests: SupervisorTestCase {
 
     /// A root that ignores TERM and HUP and a double-forked daemon that ignores them too and
     /// drops the OVERSEER_AGENT_ID marker: only the agent's cgroup still holds it.
-    func spawnEscaper(_ name: String, pidfile: String, dispatch: String? = nil) async throws -> AgentInfo {
+    func spawnEscaper(_ name: String, pidfile: String, dispatch: String? = nil) async throws -> AgentView {
         let script = #"trap '' TERM HUP; (env -u OVERSEER_AGENT_ID setsid sh -c 'sleep 600 & echo $! > \#(pidfile)' &); sleep 600"#
         let response = try await client.send(try .json(.post, "/v1/agents", SpawnRequest(name: name, argv: ["sh", "-c", script], cwd: "/tmp", dispatch: dispatch)))
         XCTAssertEqual(response.status, 201, response.text)
-        let info = try response.decode(AgentInfo.self)
+        let info = try response.decode(AgentView.self)
         spawnedIDs.append(info.id)
         return info
     }
@@ -73,13 +73,13 @@ final class CgroupSupervisorTests: SupervisorTestCase {
         XCTAssertEqual(registry.agents.first { $0.name == "escaper" }?.cgroup, expected.path)
         let listed = try await client.send(.get("/v1/agents")).decode(AgentList.self)
         XCTAssertEqual(listed.agents.first?.cgroup, expected.path)
-        let shown = try await client.send(.get("/v1/agents/escaper")).decode(AgentInfo.self)
+        let shown = try await client.send(.get("/v1/agents/escaper")).decode(AgentView.self)
         XCTAssertTrue(shown.tree?.contains { $0.pid == daemon } ?? false, "the tree view counts the cgroup's members too")
 
         let result = try await release("escaper")
 
         XCTAssertTrue(result.report.clean, "survivors: \(result.report.survivors)")
-        XCTAssertEqual(result.report.cgroup, CgroupKillResult(path: expected.path, killed: true, removed: true))
+        XCTAssertEqual(result.report.cgroup, KillReportView.Cgroup(path: expected.path, killed: true, removed: true, note: nil))
         XCTAssertFalse(TestProcesses.isAlive(daemon), "the escaped daemon survived")
         XCTAssertFalse(TestProcesses.isAlive(agent.pid))
         XCTAssertFalse(expected.exists, "the agent's cgroup is removed")
@@ -104,7 +104,7 @@ final class CgroupSupervisorTests: SupervisorTestCase {
     }
 
     func testTheReaperKillsAHandedOffAgentsCgroup() async throws {
-        let dispatch = try await client.send(try .json(.post, "/v1/dispatches", DispatchRequest(issue: IssueRef(key: "ENG-9"), sessionRef: "s-9"))).decode(DispatchInfo.self)
+        let dispatch = try await client.send(try .json(.post, "/v1/dispatches", DispatchRequest(issue: IssueReference(key: "ENG-9"), sessionRef: "s-9"))).decode(DispatchView.self)
         let pidfile = supervisor.directory + "/handed.pid"
         let agent = try await spawnEscaper("handed", pidfile: pidfile, dispatch: dispatch.id)
         let daemonPid = await waitForPid(pidfile)

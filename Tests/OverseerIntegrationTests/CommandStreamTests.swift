@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerDelivery
 import OverseerSupervisor
@@ -61,7 +61,7 @@ final class CommandStreamTests: DeliveryTestCase {
         _ = try await commands([["agent": "g", "generation": 1, "index": 2, "command": ["type": "release"]]])
         let second = try await commands([["agent": "g", "generation": 2, "index": 1, "command": ["type": "spawn", "argv": ["sleep", "600"]]]])
         XCTAssertEqual(second.map(\.status), [.applied])
-        let info = try await client.send(.get("/v1/agents/g")).decode(AgentInfo.self)
+        let info = try await client.send(.get("/v1/agents/g")).decode(AgentView.self)
         spawnedIDs.append(info.id)
         XCTAssertEqual(info.generation, 2)
 
@@ -72,7 +72,7 @@ final class CommandStreamTests: DeliveryTestCase {
             ["agent": "g", "generation": 1, "index": 4, "command": ["type": "message", "text": "for the old one"]],
         ])
         XCTAssertEqual(late.map(\.status), [.replayed, .stale, .stale], "\(late)")
-        let still = try await client.send(.get("/v1/agents/g")).decode(AgentInfo.self)
+        let still = try await client.send(.get("/v1/agents/g")).decode(AgentView.self)
         XCTAssertEqual(still.state, .running)
         XCTAssertEqual(still.incarnation, info.incarnation)
         let marks = try await checkpoints().sorted { $0.generation < $1.generation }

@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerDelivery
 import OverseerSupervisor
@@ -29,14 +29,14 @@ class DeliveryTestCase: SupervisorTestCase {
         return Posted(status: response.status, accepted: try? response.decode(MessageAccepted.self), text: response.text)
     }
 
-    func delivery(_ id: String) async throws -> Delivery? {
+    func delivery(_ id: String) async throws -> DeliveryView? {
         let response = try await client.send(.get("/v1/deliveries/\(id)"))
-        return response.status == 200 ? try response.decode(Delivery.self) : nil
+        return response.status == 200 ? try response.decode(DeliveryView.self) : nil
     }
 
     /// Polls until the delivery reaches a final state.
-    func verdict(_ id: String, timeout: Double = 20) async throws -> Delivery {
-        var last: Delivery?
+    func verdict(_ id: String, timeout: Double = 20) async throws -> DeliveryView {
+        var last: DeliveryView?
         _ = await TestProcesses.waitUntilAsync(timeout: timeout, interval: 0.05) {
             last = try? await self.delivery(id)
             return last?.state.isTerminal ?? false

@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerDelivery
 import OverseerSupervisor

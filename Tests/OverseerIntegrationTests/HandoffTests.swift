@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerProcess
 import OverseerReaper
@@ -25,16 +25,16 @@ final class HandoffTests: SupervisorTestCase {
         return (result, try? JSONDecoder().decode(ReapReport.self, from: Data(result.stdout.utf8)))
     }
 
-    func createDispatch() async throws -> DispatchInfo {
-        let response = try await client.send(try .json(.post, "/v1/dispatches", DispatchRequest(issue: IssueRef(uuid: nil, key: "ENG-1", path: nil), sessionRef: "s-1")))
+    func createDispatch() async throws -> DispatchView {
+        let response = try await client.send(try .json(.post, "/v1/dispatches", DispatchRequest(issue: IssueReference(uuid: nil, key: "ENG-1", path: nil), sessionRef: "s-1")))
         XCTAssertEqual(response.status, 201, response.text)
-        return try response.decode(DispatchInfo.self)
+        return try response.decode(DispatchView.self)
     }
 
-    func spawnInto(_ dispatch: String, _ name: String, _ argv: [String]) async throws -> AgentInfo {
+    func spawnInto(_ dispatch: String, _ name: String, _ argv: [String]) async throws -> AgentView {
         let response = try await client.send(try .json(.post, "/v1/agents", SpawnRequest(name: name, argv: argv, cwd: "/tmp", dispatch: dispatch, role: "coder")))
         XCTAssertEqual(response.status, 201, response.text)
-        let info = try response.decode(AgentInfo.self)
+        let info = try response.decode(AgentView.self)
         spawnedIDs.append(info.id)
         return info
     }
@@ -55,7 +55,7 @@ final class HandoffTests: SupervisorTestCase {
 
         let failed = try await client.send(.init(.post, "/v1/dispatches/\(dispatch.id)/fail"))
         XCTAssertEqual(failed.status, 200, failed.text)
-        let handoff = try failed.decode(HandoffResult.self)
+        let handoff = try failed.decode(HandoffView.self)
         XCTAssertEqual(Set(handoff.agents), ["a", "b"])
         XCTAssertTrue(handoff.persisted)
         // On disk before the answer, and still there after heartbeat rewrites.
@@ -76,13 +76,13 @@ final class HandoffTests: SupervisorTestCase {
         // Consumed entries are never written back by the supervisor's next rewrites.
         try await Task.sleep(for: .milliseconds(800))
         XCTAssertEqual(try registry().agents.map(\.name), ["bystander"])
-        let info = try await client.send(.get("/v1/agents/a")).decode(AgentInfo.self)
+        let info = try await client.send(.get("/v1/agents/a")).decode(AgentView.self)
         XCTAssertEqual(info.handoff, .consumed)
     }
 
     func testDispatchWithoutAgentsCreatesNoHandoffAndUnknownDispatchIs404() async throws {
         let dispatch = try await createDispatch()
-        let failed = try await client.send(.init(.post, "/v1/dispatches/\(dispatch.id)/fail")).decode(HandoffResult.self)
+        let failed = try await client.send(.init(.post, "/v1/dispatches/\(dispatch.id)/fail")).decode(HandoffView.self)
         XCTAssertFalse(failed.handoff)
         XCTAssertEqual(try registry().agents.count, 0)
         let missing = try await request(.post, "/v1/dispatches/d-nope/fail")

@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerDelivery
 import OverseerSupervisor
@@ -39,7 +39,7 @@ final class IdempotencyTests: DeliveryTestCase {
         XCTAssertEqual(answers.filter { !$0.2 }.count, 1, "one ran, 49 were replayed")
         let names = try await agentNames()
         XCTAssertEqual(names, ["once"])
-        let info = try JSONDecoder().decode(AgentInfo.self, from: Data(answers[0].1.utf8))
+        let info = try JSONDecoder().decode(AgentView.self, from: Data(answers[0].1.utf8))
         spawnedIDs.append(info.id)
     }
 
@@ -47,7 +47,7 @@ final class IdempotencyTests: DeliveryTestCase {
         let request = try spawnRequest("survivor", key: "spawn-before-crash")
         let first = try await client.send(request)
         XCTAssertEqual(first.status, 201, first.text)
-        let info = try first.decode(AgentInfo.self)
+        let info = try first.decode(AgentView.self)
         spawnedIDs.append(info.id)
         try restartSupervisor(kill: true)
 
@@ -63,7 +63,7 @@ final class IdempotencyTests: DeliveryTestCase {
     func testAKeyReusedForAnotherRequestIsRefusedUntilItIsAcknowledged() async throws {
         let first = try await client.send(try spawnRequest("a1", key: "shared-key"))
         XCTAssertEqual(first.status, 201, first.text)
-        spawnedIDs.append(try first.decode(AgentInfo.self).id)
+        spawnedIDs.append(try first.decode(AgentView.self).id)
         let reused = try await client.send(try spawnRequest("a2", key: "shared-key"))
         XCTAssertEqual(reused.status, 422, reused.text)
         XCTAssertEqual(errorBody(reused).code, "idempotency_key_reused")
@@ -74,7 +74,7 @@ final class IdempotencyTests: DeliveryTestCase {
         let again = try await client.send(try spawnRequest("a2", key: "shared-key"))
         XCTAssertEqual(again.status, 201, again.text)
         XCTAssertNil(again.header("Idempotent-Replayed"))
-        spawnedIDs.append(try again.decode(AgentInfo.self).id)
+        spawnedIDs.append(try again.decode(AgentView.self).id)
         let unknown = try await client.send(.delete("/v1/requests/never-used"))
         XCTAssertEqual(unknown.status, 404)
         let names = try await agentNames()
@@ -98,8 +98,8 @@ final class IdempotencyTests: DeliveryTestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         let second = try CommandRunner.run(argv, directory: supervisor.directory)
         XCTAssertEqual(second.status, 0, second.stderr)
-        let a = try JSONDecoder().decode(AgentInfo.self, from: Data(first.stdout.utf8))
-        let b = try JSONDecoder().decode(AgentInfo.self, from: Data(second.stdout.utf8))
+        let a = try JSONDecoder().decode(AgentView.self, from: Data(first.stdout.utf8))
+        let b = try JSONDecoder().decode(AgentView.self, from: Data(second.stdout.utf8))
         spawnedIDs.append(a.id)
         XCTAssertEqual(a.incarnation, b.incarnation, "the second run replayed the first")
     }

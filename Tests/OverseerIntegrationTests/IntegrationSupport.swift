@@ -1,5 +1,5 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerKill
 import OverseerProcess
@@ -32,10 +32,10 @@ class SupervisorTestCase: XCTestCase {
         try await client.send(ClientRequest(method, path, headers: json == nil ? [] : [("Content-Type", "application/json")], body: Array((json ?? "").utf8)), timeout: .seconds(60))
     }
 
-    func spawn(_ name: String, _ argv: [String], env: [String: String] = [:]) async throws -> AgentInfo {
+    func spawn(_ name: String, _ argv: [String], env: [String: String] = [:]) async throws -> AgentView {
         let response = try await client.send(try .json(.post, "/v1/agents", SpawnRequest(name: name, argv: argv, cwd: "/tmp", env: env)))
         XCTAssertEqual(response.status, 201, response.text)
-        let info = try response.decode(AgentInfo.self)
+        let info = try response.decode(AgentView.self)
         spawnedIDs.append(info.id)
         return info
     }
@@ -61,10 +61,10 @@ class SupervisorTestCase: XCTestCase {
         return last
     }
 
-    func release(_ name: String) async throws -> ReleaseResult {
+    func release(_ name: String) async throws -> ReleaseView {
         let response = try await request(.post, "/v1/agents/\(name)/release")
         XCTAssertEqual(response.status, 200, response.text)
-        return try response.decode(ReleaseResult.self)
+        return try response.decode(ReleaseView.self)
     }
 
     func errorBody(_ response: ClientResponse) -> (code: String, message: String, field: String?) {

@@ -1,15 +1,15 @@
 import Foundation
-import OverseerAPI
+import OverseerWire
 import OverseerClient
 import OverseerSupervisor
 import OverseerTestSupport
 import XCTest
 
 final class ShutdownTests: XCTestCase {
-    func spawn(_ supervisor: SupervisorProcess, _ name: String, _ argv: [String]) async throws -> AgentInfo {
+    func spawn(_ supervisor: SupervisorProcess, _ name: String, _ argv: [String]) async throws -> AgentView {
         let response = try await supervisor.client.send(try .json(.post, "/v1/agents", SpawnRequest(name: name, argv: argv, cwd: "/tmp")))
         XCTAssertEqual(response.status, 201, response.text)
-        return try response.decode(AgentInfo.self)
+        return try response.decode(AgentView.self)
     }
 
     /// SIGTERM with agents running: the default policy releases them all; clean exit.

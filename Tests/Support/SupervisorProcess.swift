@@ -1,6 +1,7 @@
 import COverseerSys
 import Foundation
 import OverseerClient
+import OverseerSystem
 import OverseerProcess
 #if canImport(Glibc)
 import Glibc

@@ -1,14 +1,17 @@
 import ArgumentParser
 import Foundation
+import OverseerClient
 import OverseerConfig
 
 /// `--config PATH`, shared by every command that needs the effective configuration.
-struct ConfigFileOption: ParsableArguments {
+public struct ConfigFileOption: ParsableArguments {
     @Option(name: .customLong("config"), help: "Configuration file (default: /etc/overseer/overseer.toml if it exists; or $OVERSEER_CONFIG).")
-    var path: String?
+    public var path: String?
+
+    public init() {}
 
     /// Loads defaults ← file ← OVERSEER_* environment ← flags.
-    func load(flags: [String: FlagValue] = [:]) throws -> ResolvedConfig {
+    public func load(flags: [String: FlagValue] = [:]) throws -> ResolvedConfig {
         let loader = ConfigLoader.forCurrentProcess()
         let path = self.path ?? ProcessInfo.processInfo.environment["OVERSEER_CONFIG"]
         do {
@@ -39,26 +42,48 @@ struct ClientOptions: ParsableArguments {
 }
 
 /// An error the CLI reports on stderr with a specific exit code.
-struct CLIError: Error, CustomStringConvertible {
-    var message: String
-    var exitCode: Int32
+public struct CLIError: Error, CustomStringConvertible {
+    public var message: String
+    public var exitCode: Int32
 
-    init(_ message: String, exitCode: Int32) {
+    public init(_ message: String, exitCode: Int32) {
         self.message = message
         self.exitCode = exitCode
     }
 
-    var description: String { message }
+    public var description: String { message }
+
+    /// A failed call to the supervisor: 3 unreachable (or 503), 4 not found, 5 conflict, else 1.
+    init(_ error: SupervisorCallError) {
+        let code: Int32 = switch error {
+        case .unreachable: 3
+        case .refused(let status, _, _, _): status == 404 ? 4 : status == 409 ? 5 : status == 503 ? 3 : 1
+        case .unexpected: 1
+        }
+        self.init(error.description, exitCode: code)
+    }
 }
 
 extension AsyncParsableCommand {
-    /// Runs a command body, printing CLIErrors as `overseer: message` with their exit code.
-    func reportingErrors(_ body: () async throws -> Void) async throws {
+    /// Runs a command body, printing CLIErrors (and failed supervisor calls) as
+    /// `overseer: message` with their exit code.
+    public func reportingErrors(_ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let error as CLIError {
             FileHandle.standardError.write(Data("overseer: \(error.message)\n".utf8))
             throw ExitCode(error.exitCode)
+        } catch let error as SupervisorCallError {
+            let error = CLIError(error)
+            FileHandle.standardError.write(Data("overseer: \(error.message)\n".utf8))
+            throw ExitCode(error.exitCode)
         }
     }
+}
+
+/// Prints a value as pretty JSON with sorted keys.
+public func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -1,5 +1,3 @@
-import OverseerSupervisor
-
 /// Body of `POST /v1/agents/{name}/input`: exactly one of `text` or `base64`; `enter` appends a carriage return.
 public struct InputRequest: Codable, Sendable {
     public var text: String?
@@ -17,10 +15,15 @@ public struct InputRequest: Codable, Sendable {
 public struct InputResult: Codable, Sendable {
     public var agent: String
     public var bytes: Int
+
+    public init(agent: String, bytes: Int) {
+        self.agent = agent
+        self.bytes = bytes
+    }
 }
 
-/// Body of `POST /v1/agents/{name}/resize`.
-public struct ResizeRequest: Codable, Sendable {
+/// Body of `POST /v1/agents/{name}/resize` (and its answer).
+public struct ResizeRequest: Codable, Sendable, Equatable {
     public var rows: Int
     public var cols: Int
 
@@ -44,23 +47,23 @@ public struct OutputResponse: Codable, Sendable {
     public var data: String
     /// The same bytes as UTF-8 with invalid sequences replaced, for people.
     public var text: String
-}
 
-/// Answer to `GET /v1/agents`.
-public struct AgentList: Codable, Sendable {
-    public var agents: [AgentInfo]
-}
-
-/// Answer to `GET /healthz`.
-public struct HealthResponse: Codable, Sendable {
-    public var status: String
-    public var pid: Int32
-    public var agentsRunning: Int
-    public var uptimeSeconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case status, pid
-        case agentsRunning = "agents_running"
-        case uptimeSeconds = "uptime_seconds"
+    public init(cursor: UInt64, start: UInt64, next: UInt64, dropped: UInt64, closed: Bool, data: String, text: String) {
+        self.cursor = cursor
+        self.start = start
+        self.next = next
+        self.dropped = dropped
+        self.closed = closed
+        self.data = data
+        self.text = text
     }
+}
+
+/// The headers of `GET /v1/agents/{name}/output?format=raw`, whose body is the bytes themselves.
+public enum RawOutputHeader {
+    public static let start = "Overseer-Start"
+    public static let nextCursor = "Overseer-Next-Cursor"
+    public static let dropped = "Overseer-Dropped"
+    /// `true` once no more output will come.
+    public static let closed = "Overseer-Closed"
 }

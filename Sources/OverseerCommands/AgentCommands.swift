@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
-import OverseerAPI
 import OverseerClient
-import OverseerKill
-import OverseerSupervisor
+import OverseerWire
 
 /// `overseer spawn NAME -- ARGV...`
 struct SpawnCommand: AsyncParsableCommand {
@@ -31,7 +29,7 @@ struct SpawnCommand: AsyncParsableCommand {
                 env: try Self.pairs(env, what: "--env"), rows: rows, cols: cols, labels: try Self.pairs(labels, what: "--label"),
                 dispatch: dispatch, role: role
             )
-            let info = try await options.client().post("/v1/agents", body: request, as: AgentInfo.self)
+            let info = try await options.client().spawn(request)
             if options.json { try printJSON(info) } else { print("spawned \(info.name): pid \(info.pid), incarnation \(info.incarnation)") }
         }
     }
@@ -55,7 +53,7 @@ struct PsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let list = try await options.client().get("/v1/agents", as: AgentList.self)
+            let list = try await options.client().agents()
             if options.json { return try printJSON(list) }
             let now = Date().timeIntervalSince1970
             let rows = list.agents.map { agent in
@@ -92,7 +90,7 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let result = try await options.client().post("/v1/agents/\(SupervisorClient.segment(name))/release", body: [String: String](), as: ReleaseResult.self)
+            let result = try await options.client().release(name)
             let report = result.report
             if options.json {
                 try printJSON(result)
@@ -121,10 +119,4 @@ enum Table {
             row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
-}
-
-func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import OverseerAPI
-import OverseerDelivery
-import OverseerSupervisor
+import OverseerClient
+import OverseerWire
 
 /// `overseer send NAME TEXT [--enter]` types raw input; `overseer send NAME --message TEXT`
 /// queues a durable, echo-verified delivery.
@@ -40,14 +39,13 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let client = try options.client()
-            let path = "/v1/agents/\(SupervisorClient.segment(name))"
             guard let message else {
-                let result = try await client.post(path + "/input", body: InputRequest(text: text ?? "", enter: enter), as: InputResult.self)
+                let result = try await client.input(name, InputRequest(text: text ?? "", enter: enter))
                 if options.json { try printJSON(result) }
                 return
             }
-            let request = OutgoingMessage(id: id ?? UUID().uuidString.lowercased(), text: message, submit: !noSubmit, interrupt: interrupt, awaitNextIncarnation: awaitNext)
-            let accepted = try await client.post(path + "/messages", body: request, as: MessageAccepted.self)
+            let request = MessageRequest(id: id ?? UUID().uuidString.lowercased(), text: message, submit: !noSubmit, interrupt: interrupt, awaitNextIncarnation: awaitNext)
+            let accepted = try await client.submitMessage(to: name, request)
             guard wait else {
                 if options.json { return try printJSON(accepted) }
                 let place = accepted.position.map { " at position \($0)" } ?? ""
@@ -67,29 +65,15 @@ struct SendCommand: AsyncParsableCommand {
         }
     }
 
-    func waitForVerdict(_ id: String, client: SupervisorClient) async throws -> Delivery {
+    func waitForVerdict(_ id: String, client: SupervisorClient) async throws -> DeliveryView {
         let deadline = Date().addingTimeInterval(timeout)
         var pause = 0.05
         while true {
-            let delivery = try await client.get("/v1/deliveries/\(SupervisorClient.segment(id))", as: Delivery.self)
+            let delivery = try await client.delivery(id)
             if delivery.state.isTerminal { return delivery }
             if Date() >= deadline { throw CLIError("\(id) is still \(delivery.state.rawValue) after \(timeout) s", exitCode: 1) }
             try await Task.sleep(for: .milliseconds(Int(pause * 1000)))
             pause = min(pause * 2, 0.5)
         }
-    }
-}
-
-/// The body of `POST /v1/agents/{name}/messages`.
-struct OutgoingMessage: Encodable {
-    var id: String
-    var text: String
-    var submit: Bool
-    var interrupt: Bool
-    var awaitNextIncarnation: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case id, text, submit, interrupt
-        case awaitNextIncarnation = "await_next_incarnation"
     }
 }

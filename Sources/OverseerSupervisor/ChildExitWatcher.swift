@@ -38,32 +38,36 @@ public struct ExitStatus: Codable, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
-/// The process-wide reaper of children: one thread blocked in `waitid(P_ALL)`.
+/// The process-wide watcher of child exits: one dedicated thread blocked in `waitid(P_ALL)`,
+/// which also reaps every child (zombies never linger).
 ///
 /// The supervisor is a child subreaper, so orphaned descendants of its agents re-parent to
-/// it and are reaped here too (no zombies, ever). To make pid → agent attribution race-free,
-/// an exited child is first only *peeked at* (WNOWAIT: the zombie still holds its pid, so it
-/// cannot be reused), then its exit is recorded under the spawn lock, then it is reaped.
-/// Spawning takes the same lock, so a fresh child can never be confused with a dead one.
-public final class ChildReaper: Sendable {
+/// it and are reaped here too. To make pid → agent attribution race-free, an exited child is
+/// first only *peeked at* (WNOWAIT: the zombie still holds its pid, so it cannot be reused),
+/// then offered to the handlers under the spawn lock, then reaped. Spawning takes the same
+/// lock, so a fresh child can never be confused with a dead one.
+public final class ChildExitWatcher: Sendable {
     public typealias ExitHandler = @Sendable (_ pid: Int32, _ status: ExitStatus) -> Bool
 
     /// One per process: waitid(P_ALL) sees every child of the process.
-    public static let shared = ChildReaper()
+    public static let shared = ChildExitWatcher()
 
-    private let spawnLock = Mutex(())
-    private let handlers = Mutex<[Int: ExitHandler]>([:])
-    private let started = Mutex(false)
+    private struct State {
+        var handlers: [ExitHandler] = []
+        var started = false
+    }
+
+    /// Held while a child is spawned and registered, and while an exit is handled.
+    private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
-    private let counters = Mutex((reaped: 0, orphans: 0))
 
     private init() {}
 
-    /// Starts the reaper thread (idempotent).
+    /// Starts the watcher thread (idempotent).
     public func start() {
-        let first = started.withLock { started -> Bool in
-            defer { started = true }
-            return !started
+        let first = state.withLock { state -> Bool in
+            defer { state.started = true }
+            return !state.started
         }
         guard first else { return }
         let thread = Thread { [self] in self.run() }
@@ -71,31 +75,20 @@ public final class ChildReaper: Sendable {
     }
 
     /// Registers a handler offered every exit; it returns true when the pid was one of its
-    /// own. Handlers run on the reaper thread under the spawn lock: keep them short.
-    public func addHandler(_ handler: @escaping ExitHandler) -> Int {
-        handlers.withLock { handlers in
-            let id = (handlers.keys.max() ?? 0) + 1
-            handlers[id] = handler
-            return id
-        }
-    }
-
-    public func removeHandler(_ id: Int) {
-        _ = handlers.withLock { $0.removeValue(forKey: id) }
+    /// own. Handlers run on the watcher thread under the spawn lock: keep them short.
+    public func addHandler(_ handler: @escaping ExitHandler) {
+        state.withLock { $0.handlers.append(handler) }
     }
 
     /// Runs `body` (which spawns and registers a child) so that the child's exit cannot be
-    /// processed before the registration is complete.
+    /// handled before the registration is complete.
     public func withSpawnLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        let result: Result<T, E> = spawnLock.withLock { _ in
+        let result: Result<T, E> = state.withLock { _ in
             do throws(E) { return .success(try body()) } catch { return .failure(error) }
         }
         defer { wakeup.signal() }
         return try result.get()
     }
-
-    /// Total children reaped, and how many of them no handler claimed (adopted orphans).
-    public var totals: (reaped: Int, orphans: Int) { counters.withLock { $0 } }
 
     private func run() {
         while true {
@@ -109,29 +102,21 @@ public final class ChildReaper: Sendable {
             }
             if rc != 0 || pid <= 0 { continue }
             let exit = ExitStatus(siCode: code, siStatus: status)
-            spawnLock.withLock { _ in
-                let current = handlers.withLock { Array($0.values) }
-                var claimed = false
-                for handler in current where handler(pid, exit) {
-                    claimed = true
-                    break
-                }
+            state.withLock { state in
+                for handler in state.handlers where handler(pid, exit) { break }
                 var ignored: Int32 = 0
                 while waitpid(pid, &ignored, 0) < 0 && errno == EINTR {}
-                counters.withLock { counters in
-                    counters.reaped += 1
-                    if !claimed { counters.orphans += 1 }
-                }
             }
         }
     }
 }
 
-/// Makes the calling process a child subreaper: orphaned descendants re-parent to it.
-public enum Subreaper {
+/// The supervisor's role as a child subreaper (PR_SET_CHILD_SUBREAPER): orphaned
+/// descendants of its agents re-parent to it instead of pid 1.
+public enum SubreaperRole {
+    /// Takes the role for the calling process; false when the kernel refused.
     @discardableResult
-    public static func enable() -> Bool { ov_set_child_subreaper(1) == 0 }
-    public static var isEnabled: Bool { ov_is_child_subreaper() == 1 }
+    public static func take() -> Bool { ov_set_child_subreaper(1) == 0 }
 }
 
 #if canImport(Foundation)

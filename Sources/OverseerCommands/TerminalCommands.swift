@@ -2,35 +2,20 @@ import ArgumentParser
 import COverseerSys
 import Dispatch
 import Foundation
-import OverseerAPI
 import OverseerClient
-import OverseerSupervisor
+import OverseerWire
 
 /// Reads an agent's output from a cursor, in raw form.
 struct OutputReader {
     let client: SupervisorClient
     let name: String
 
-    struct Chunk {
-        var bytes: [UInt8]
-        var next: UInt64
-        var dropped: UInt64
-        var closed: Bool
-    }
-
-    func read(from cursor: UInt64, wait: Double) async throws -> Chunk {
-        let path = "/v1/agents/\(SupervisorClient.segment(name))/output?format=raw&cursor=\(cursor)" + (wait > 0 ? "&wait=\(wait)" : "")
-        let response = try await client.send(.get(path), timeout: .seconds(Int64(wait) + 30))
-        return Chunk(
-            bytes: response.body,
-            next: UInt64(response.header("Overseer-Next-Cursor") ?? "") ?? cursor,
-            dropped: UInt64(response.header("Overseer-Dropped") ?? "") ?? 0,
-            closed: response.header("Overseer-Closed") == "true"
-        )
+    func read(from cursor: UInt64, wait: Double) async throws -> RawOutput {
+        try await client.output(name, from: cursor, wait: wait)
     }
 
     func end() async throws -> UInt64 {
-        try await client.get("/v1/agents/\(SupervisorClient.segment(name))", as: AgentInfo.self).outputBytes
+        try await client.agent(name).outputBytes
     }
 }
 
@@ -91,8 +76,8 @@ struct AttachCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let client = try options.client()
-            let reader = OutputReader(client: client, name: name)
-            let inputPath = "/v1/agents/\(SupervisorClient.segment(name))/input"
+            let agent = name
+            let reader = OutputReader(client: client, name: agent)
             let start = try await reader.end()
             let isTTY = isatty(0) == 1
             var saved = [UInt8](repeating: 0, count: ov_termios_size())
@@ -119,11 +104,11 @@ struct AttachCommand: AsyncParsableCommand {
                 group.addTask {
                     for await bytes in Self.standardInput() {
                         if let index = bytes.firstIndex(of: Self.detachByte) {
-                            if index > 0 { _ = try? await client.withFreshKey().post(inputPath, body: InputRequest(base64: Data(bytes[..<index]).base64EncodedString()), as: InputResult.self) }
+                            if index > 0 { _ = try? await client.withFreshKey().input(agent, InputRequest(base64: Data(bytes[..<index]).base64EncodedString())) }
                             return "detached"
                         }
                         do {
-                            _ = try await client.withFreshKey().post(inputPath, body: InputRequest(base64: Data(bytes).base64EncodedString()), as: InputResult.self)
+                            _ = try await client.withFreshKey().input(agent, InputRequest(base64: Data(bytes).base64EncodedString()))
                         } catch {
                             return "input failed: \(error)"
                         }
@@ -162,7 +147,7 @@ struct AttachCommand: AsyncParsableCommand {
         var rows: UInt16 = 0
         var cols: UInt16 = 0
         guard ov_pty_get_size(0, &rows, &cols) == 0, rows > 0, cols > 0 else { return }
-        _ = try? await client.withFreshKey().post("/v1/agents/\(SupervisorClient.segment(name))/resize", body: ResizeRequest(rows: Int(rows), cols: Int(cols)), as: ResizeRequest.self)
+        _ = try? await client.withFreshKey().resize(name, rows: Int(rows), cols: Int(cols))
     }
 
     static func windowChanges(client: SupervisorClient, name: String, enabled: Bool) -> (any DispatchSourceSignal)? {

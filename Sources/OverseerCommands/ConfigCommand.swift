@@ -1,0 +1,29 @@
+import ArgumentParser
+import OverseerConfig
+
+/// `overseer config`: the effective configuration and where each value came from.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration and the source of each value.")
+
+    @OptionGroup var config: ConfigFileOption
+    @Flag(name: .customLong("json"), help: "Print JSON.") var json = false
+    @Option(name: .customLong("get"), help: "Print only this key's value (e.g. socket_path).") var key: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let resolved = try config.load()
+            if let key {
+                guard let value = resolved.value(of: key) else {
+                    throw CLIError("unknown key \"\(key)\"; known keys: \(OverseerConfig.keyNames.joined(separator: ", "))", exitCode: 64)
+                }
+                print(value)
+            } else if json {
+                print(resolved.renderJSON())
+            } else {
+                print("config file: \(resolved.filePath ?? "(none)")")
+                print(resolved.render(), terminator: resolved.render().hasSuffix("\n") ? "" : "\n")
+                for warning in resolved.warnings { print("warning: \(warning)") }
+            }
+        }
+    }
+}

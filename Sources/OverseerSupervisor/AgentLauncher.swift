@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import NIOCore
+import OverseerCgroup
+import OverseerKill
+import OverseerProcess
+import OverseerPTY
+import OverseerWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Spawning: checks a spawn request, starts the agent in its own PTY, session and (when the
+/// supervisor manages a subtree) cgroup, attaches its terminal and enters it in the table.
+struct AgentLauncher: Sendable {
+    let settings: SupervisorSettings
+    let table: AgentTable
+    let dispatches: DispatchBook
+    let roots: RootProcesses
+    let watcher: ChildExitWatcher
+    let group: any EventLoopGroup
+    let baseEnvironment: [String: String]
+    let metrics: SupervisorMetrics
+    let logger: Logger
+
+    /// Spawns the agent; returns its record once its terminal is attached.
+    func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentInfo {
+        guard Self.isValidName(request.name) else { throw .invalidName(request.name) }
+        if let dispatch = request.dispatch { try await dispatches.requireOpen(dispatch) }
+        if request.argv.isEmpty { throw .spawnFailed(SpawnError.emptyArgv.description) }
+        let rows = Int(request.rows ?? settings.defaultRows)
+        let cols = Int(request.cols ?? settings.defaultCols)
+        guard (1...1000).contains(rows), (1...1000).contains(cols) else { throw .invalidSize(rows: rows, cols: cols) }
+        try await table.reserve(request.name)
+        do {
+            let info = try await launch(request)
+            await table.unreserve(request.name)
+            return info
+        } catch {
+            await table.unreserve(request.name)
+            metrics.spawnFailures.increment()
+            logger.warning("spawn failed", metadata: ["agent": "\(request.name)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard (1...64).contains(name.utf8.count), let first = name.utf8.first, first != UInt8(ascii: "."), first != UInt8(ascii: "-") else { return false }
+        return name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+    }
+
+    private func launch(_ request: SpawnRequest) async throws(SupervisorError) -> AgentInfo {
+        let id = randomHex(16)
+        let incarnation = randomHex(8)
+        let rows = request.rows ?? settings.defaultRows
+        let cols = request.cols ?? settings.defaultCols
+        let cwd = request.cwd ?? FileManager.default.currentDirectoryPath
+        let environment = AgentEnvironment.build(inherited: baseEnvironment, overrides: request.env ?? [:], agentID: id, incarnation: incarnation)
+        let spec = SpawnSpec(argv: request.argv, cwd: cwd, environment: environment, rows: rows, cols: cols)
+        let transcript = try openTranscript(name: request.name, incarnation: incarnation)
+        let ring = OutputRing(capacity: settings.outputBufferBytes)
+        let (cgroup, cgroupFD) = try createCgroup(forAgent: id)
+        defer { if let cgroupFD { Glibc.close(cgroupFD) } }
+
+        let spawned: SpawnedPTYProcess
+        let startTime: UInt64
+        do {
+            // Under the spawn lock the child cannot be reaped yet, so its pid is still its own.
+            (spawned, startTime) = try watcher.withSpawnLock { () throws(SpawnError) -> (SpawnedPTYProcess, UInt64) in
+                let spawned = try Spawner.spawnInPTY(spec, cgroupFD: cgroupFD)
+                roots.register(pid: spawned.pid, name: request.name, incarnation: incarnation)
+                return (spawned, (try? ProcStat.read(pid: spawned.pid))?.startTime ?? 0)
+            }
+        } catch {
+            transcript?.close()
+            try? cgroup?.remove()
+            throw .spawnFailed(error.description)
+        }
+        let info = AgentInfo(
+            id: id, name: request.name, incarnation: incarnation, pid: spawned.pid,
+            identity: ProcessIdentity(pid: spawned.pid, startTime: startTime, bootID: BootID.current),
+            argv: request.argv, cwd: cwd, labels: request.labels ?? [:], rows: rows, cols: cols,
+            state: .running, exit: nil, spawnedAt: epochNow(), exitedAt: nil,
+            transcript: transcript?.path, outputBytes: 0, dispatch: request.dispatch, role: request.role,
+            cgroup: cgroup?.path, generation: request.generation
+        )
+        await table.insert(AgentTable.Record(info: info, ring: ring, terminal: nil))
+        if let dispatch = request.dispatch { await dispatches.join(dispatch, agent: request.name) }
+        roots.tracked(pid: spawned.pid)
+
+        do {
+            let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, group: group) {}
+            await table.attach(terminal, to: request.name)
+        } catch {
+            Glibc.close(spawned.masterFD)
+            if let handle = try? PidFD.open(info.identity) { _ = try? handle.send(SIGKILL) }
+            await table.remove(request.name, incarnation: incarnation)
+            roots.forget(pid: spawned.pid)
+            throw .spawnFailed("could not attach to the agent's terminal: \(error)")
+        }
+        metrics.spawns.increment()
+        logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "cgroup": "\(cgroup?.path ?? "none")", "argv": "\(request.argv.joined(separator: " "))"])
+        return info
+    }
+
+    /// Creates `agents/<id>` and opens it for CLONE_INTO_CGROUP, when the supervisor manages a subtree.
+    private func createCgroup(forAgent id: String) throws(SupervisorError) -> (Cgroup?, Int32?) {
+        guard let cgroups = settings.cgroups else { return (nil, nil) }
+        let cgroup = cgroups.cgroup(forAgent: id)
+        do {
+            try cgroup.create()
+            return (cgroup, try cgroup.openDirectory())
+        } catch {
+            try? cgroup.remove()
+            throw .spawnFailed("cannot create the agent's cgroup: \(error)")
+        }
+    }
+
+    private func openTranscript(name: String, incarnation: String) throws(SupervisorError) -> TranscriptWriter? {
+        guard settings.transcriptMaxBytes > 0 else { return nil }
+        let directory = "\(settings.stateDirectory)/transcripts"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return try TranscriptWriter(path: "\(directory)/\(name).\(incarnation).log", maxBytes: settings.transcriptMaxBytes)
+        } catch {
+            throw .spawnFailed("cannot write the transcript under \(directory): \(error)")
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import OverseerPTY
+
+/// The agents this supervisor runs, and the names of spawns in progress. Every change is
+/// one step on this actor; nothing else holds agent state.
+actor AgentTable {
+    struct Record: Sendable {
+        var info: AgentInfo
+        let ring: OutputRing
+        var terminal: AgentTerminal?
+
+        /// The info with the output counter as of now.
+        var current: AgentInfo {
+            var info = self.info
+            info.outputBytes = ring.end
+            return info
+        }
+    }
+
+    private var agents: [String: Record] = [:]
+    private var reserved: Set<String> = []
+    private var shuttingDown = false
+    private let maxAgents: Int
+
+    init(maxAgents: Int) {
+        self.maxAgents = maxAgents
+    }
+
+    // MARK: Spawning
+
+    /// Holds `name` for a spawn in progress.
+    func reserve(_ name: String) throws(SupervisorError) {
+        if shuttingDown { throw .shuttingDown }
+        if agents[name] != nil || reserved.contains(name) { throw .duplicateName(name) }
+        if agents.count + reserved.count >= maxAgents { throw .tooManyAgents(limit: maxAgents) }
+        reserved.insert(name)
+    }
+
+    func unreserve(_ name: String) {
+        reserved.remove(name)
+    }
+
+    func insert(_ record: Record) {
+        agents[record.info.name] = record
+    }
+
+    func attach(_ terminal: AgentTerminal, to name: String) {
+        agents[name]?.terminal = terminal
+    }
+
+    /// Removes the incarnation's record (a spawn that failed late, or a release).
+    @discardableResult
+    func remove(_ name: String, incarnation: String) -> Record? {
+        guard agents[name]?.info.incarnation == incarnation else { return nil }
+        return agents.removeValue(forKey: name)
+    }
+
+    // MARK: Queries
+
+    func record(_ name: String) throws(SupervisorError) -> Record {
+        guard let record = agents[name] else { throw .agentNotFound(name) }
+        return record
+    }
+
+    func list() -> [AgentInfo] {
+        agents.values.map(\.current).sorted { $0.spawnedAt < $1.spawnedAt }
+    }
+
+    /// Agents running, and the others (exited or releasing).
+    func counts() -> (running: Int, other: Int) {
+        let running = agents.values.filter { $0.info.state == .running }.count
+        return (running, agents.count - running)
+    }
+
+    /// The agent's current incarnation, if it runs and its terminal is attached.
+    func liveAgent(_ name: String) -> LiveAgent? {
+        guard let record = agents[name], record.info.state == .running, let terminal = record.terminal else { return nil }
+        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring)
+    }
+
+    // MARK: Changes
+
+    /// Records the root's exit, if the incarnation is still the current one.
+    func recordExit(_ exit: AgentExit, at time: Double) -> AgentInfo? {
+        guard var record = agents[exit.name], record.info.incarnation == exit.incarnation else { return nil }
+        if record.info.state == .running { record.info.state = .exited }
+        record.info.exit = exit.status
+        record.info.exitedAt = time
+        agents[exit.name] = record
+        return record.info
+    }
+
+    func setSize(of name: String, rows: UInt16, cols: UInt16) {
+        agents[name]?.info.rows = rows
+        agents[name]?.info.cols = cols
+    }
+
+    /// Marks the agent `releasing`; a second release while one runs is refused.
+    func claimForRelease(_ name: String) throws(SupervisorError) -> AgentInfo {
+        guard var record = agents[name] else { throw .agentNotFound(name) }
+        guard record.info.state != .releasing else { throw .agentBusy(name) }
+        record.info.state = .releasing
+        agents[name] = record
+        return record.info
+    }
+
+    /// Claims every agent shutdown may release: not handed off, not already releasing.
+    func claimAllForShutdown() -> [AgentInfo] {
+        shuttingDown = true
+        var claimed: [AgentInfo] = []
+        for (name, record) in agents where record.info.handoff == .none && record.info.state != .releasing {
+            agents[name]?.info.state = .releasing
+            claimed.append(record.info)
+        }
+        return claimed
+    }
+
+    /// The names of agents shutdown leaves running (not handed off).
+    func leftRunning() -> [String] {
+        shuttingDown = true
+        return agents.values.filter { $0.info.handoff == .none }.map(\.info.name)
+    }
+
+    /// A release that could not run: the agent is back as it was.
+    func abortRelease(_ info: AgentInfo) {
+        guard agents[info.name]?.info.incarnation == info.incarnation else { return }
+        agents[info.name]?.info.state = info.exit == nil ? .running : .exited
+    }
+
+    /// Refuses new spawns from now on; returns every output ring, to wake long-polling readers.
+    func beginShutdown() -> [OutputRing] {
+        shuttingDown = true
+        return agents.values.map(\.ring)
+    }
+
+    var isShuttingDown: Bool { shuttingDown }
+
+    // MARK: Dispatches and the registry
+
+    /// Marks the dispatch's agents handed off (pending until the registry is written).
+    func handOff(_ names: [String], dispatch: String) -> [String] {
+        var marked: [String] = []
+        for name in names where agents[name]?.info.dispatch == dispatch {
+            if agents[name]?.info.handoff == HandoffState.none { agents[name]?.info.handoff = .pending }
+            marked.append(name)
+        }
+        return marked
+    }
+
+    /// True when none of `names` still waits for its handoff to reach the disk.
+    func handoffsPersisted(_ names: [String]) -> Bool {
+        names.allSatisfy { agents[$0].map { $0.info.handoff != .pending } ?? true }
+    }
+
+    /// The dispatch closed successfully: its agents are ordinary agents again.
+    func leaveDispatch(_ names: [String], dispatch: String) {
+        for name in names where agents[name]?.info.dispatch == dispatch {
+            agents[name]?.info.dispatch = nil
+        }
+    }
+
+    /// After a registry write: pending handoffs are on disk; consumed ones the reaper took.
+    func registryWritten(_ result: RegistryWriteResult) {
+        for (name, record) in agents {
+            if result.consumed.contains(record.info.id) {
+                agents[name]?.info.handoff = .consumed
+            } else if record.info.handoff == .pending && result.handoffs.contains(record.info.id) {
+                agents[name]?.info.handoff = .persisted
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Logging
+import NIOCore
+import OverseerDelivery
+import OverseerIdempotency
+import OverseerProcess
+import OverseerPTY
+import OverseerRegistry
+import OverseerWire
+
+/// Why the supervisor's stores could not be opened (before READY=1; nothing in them is touched).
+public enum StoreOpenError: Error, Sendable, CustomStringConvertible {
+    case deliveries(String)
+    case checkpoints(String)
+
+    public var description: String {
+        switch self {
+        case .deliveries(let reason), .checkpoints(let reason): reason
+        }
+    }
+}
+
+/// The supervisor: owns the agent table, the dispatches, the delivery engine, the registry
+/// writer and the command-stream checkpoints, and offers them to the API as a
+/// `SupervisorFacade`. Spawning and release are `AgentLauncher`'s and `AgentReleaser`'s jobs.
+public final class Supervisor: SupervisorFacade {
+    public let settings: SupervisorSettings
+    public let eventHub: EventHub
+    public let metrics: SupervisorMetrics
+    public let logger: Logger
+    /// This supervisor's own identity (the owner recorded on registry entries).
+    public let identity: ProcessIdentity
+    /// The durable in-flight registry, when one is configured.
+    public let registry: RegistryWriter?
+    /// The delivery engine, when a delivery store is configured.
+    public let deliveries: DeliveryEngine?
+    /// Command-stream checkpoints, when an idempotency store is configured.
+    let checkpointStore: CheckpointStore?
+    let table: AgentTable
+    let dispatchBook: DispatchBook
+    let roots: RootProcesses
+    let watcher: ChildExitWatcher
+    let blocking: BlockingWork
+    let launcher: AgentLauncher
+    let releaser: AgentReleaser
+    let startedAt = Date()
+
+    /// Opens the stores the settings name (creating their directories 0700).
+    public init(settings: SupervisorSettings, group: any EventLoopGroup, events: EventHub = EventHub(), metrics: SupervisorMetrics = SupervisorMetrics(), logger: Logger, watcher: ChildExitWatcher = .shared, baseEnvironment: [String: String] = AgentEnvironment.current()) throws(StoreOpenError) {
+        self.settings = settings
+        self.eventHub = events
+        self.metrics = metrics
+        self.logger = logger
+        self.watcher = watcher
+        let identity = ProcessIdentity.current(pid: getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0, bootID: BootID.current)
+        self.identity = identity
+        let table = AgentTable(maxAgents: settings.maxAgents)
+        let dispatchBook = DispatchBook()
+        let blocking = BlockingWork()
+        let roots = RootProcesses(metrics: metrics)
+        self.table = table
+        self.dispatchBook = dispatchBook
+        self.blocking = blocking
+        self.roots = roots
+        let registry = settings.registryPath.map { path in
+            RegistryWriter(
+                store: RegistryStore(path: path), owner: identity, blocking: blocking, metrics: metrics, logger: logger,
+                contribution: { RegistryContribution(agents: await table.list(), dispatches: await dispatchBook.all(), owner: identity, stopping: await table.isShuttingDown) },
+                written: { await table.registryWritten($0) }
+            )
+        }
+        self.registry = registry
+        let deliveries = try Self.openDeliveries(settings: settings, events: events, metrics: metrics, logger: logger, table: table)
+        self.deliveries = deliveries
+        do {
+            checkpointStore = try settings.idempotencyStorePath.map { path throws(IdempotencyError) in try CheckpointStore(path: path) }
+        } catch {
+            throw .checkpoints("\(error)")
+        }
+        launcher = AgentLauncher(settings: settings, table: table, dispatches: dispatchBook, roots: roots, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, logger: logger)
+        releaser = AgentReleaser(settings: settings, table: table, roots: roots, blocking: blocking, deliveries: deliveries, registry: registry, events: events, metrics: metrics, logger: logger)
+    }
+
+    private static func openDeliveries(settings: SupervisorSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, table: AgentTable) throws(StoreOpenError) -> DeliveryEngine? {
+        guard let path = settings.deliveryStorePath else { return nil }
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .deliveries("\(DeliveryError.cannotOpen(path: path, message: "cannot create \(directory): \(error.localizedDescription)"))")
+        }
+        do {
+            return try DeliveryEngine(path: path, settings: settings, events: events, metrics: metrics, logger: logger) { name in await table.liveAgent(name) }
+        } catch {
+            throw .deliveries("\(error)")
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Takes the subreaper role and starts receiving child exits.
+    public func start() {
+        if !SubreaperRole.take() { logger.warning("could not become a child subreaper; orphans will re-parent to pid 1") }
+        let roots = self.roots
+        watcher.addHandler { pid, status in roots.childExited(pid: pid, status: status) }
+        watcher.start()
+    }
+
+    /// Runs until cancelled: records agents' exits (in order) and runs the delivery injectors.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                for await exit in roots.exits { await agentExited(exit) }
+            }
+            if let deliveries { group.addTask { await deliveries.run() } }
+        }
+    }
+
+    private func agentExited(_ exit: AgentExit) async {
+        guard let info = await table.recordExit(exit, at: epochNow()) else { return }
+        await updateRunningGauge()
+        registry?.requestFlush()
+        logger.info("agent exited", metadata: ["agent": "\(info.name)", "pid": "\(exit.pid)", "status": "\(exit.status)"])
+        eventHub.publish { AgentEvent(sequence: $0, type: .agentExited, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: exit.pid, time: info.exitedAt ?? epochNow(), exit: exit.status.view) }
+        await deliveries?.agentGone(info.name, incarnation: info.incarnation)
+    }
+
+    /// Refuses new spawns, ends event streams and wakes long-polling output readers, so the
+    /// HTTP server can drain while agents are still being handled.
+    public func beginShutdown() async {
+        for ring in await table.beginShutdown() { ring.wakeWaiters() }
+        eventHub.finishAll()
+        registry?.requestFlush() // status: stopping
+    }
+
+    /// Applies the shutdown policy: release every agent (default: one kill-engine run for
+    /// all of them) or leave them for the reaper. Handed-off agents are the reaper's already.
+    public func shutdown() async {
+        // In-flight injections finish; the pending set stays in the store for the next start.
+        await deliveries?.stop()
+        if settings.releaseOnShutdown {
+            let claimed = await table.claimAllForShutdown()
+            _ = try? await releaser.release(claimed)
+            await updateRunningGauge()
+        } else {
+            let names = await table.leftRunning()
+            if !names.isEmpty { logger.notice("leaving agents running for the reaper", metadata: ["agents": "\(names.joined(separator: ","))"]) }
+        }
+        eventHub.finishAll()
+        try? await registry?.flush()
+        await blocking.shutdown()
+    }
+
+    /// One line for STATUS=: "3 agents running, 1 exited or releasing, 2 deliveries pending".
+    public func statusLine() async -> String {
+        let (running, other) = await table.counts()
+        var line = "\(running) agent\(running == 1 ? "" : "s") running"
+        if other > 0 { line += ", \(other) exited or releasing" }
+        if let pending = await deliveries?.pendingCount { line += ", \(pending) deliver\(pending == 1 ? "y" : "ies") pending" }
+        return line
+    }
+
+    /// Agents in the table, whatever their state.
+    public func agentCount() async -> Int {
+        let (running, other) = await table.counts()
+        return running + other
+    }
+
+    func updateRunningGauge() async {
+        metrics.agentsRunning.record(await table.counts().running)
+    }
+
+    // MARK: Agents
+
+    public func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentView {
+        let info = try await launcher.spawn(request)
+        await updateRunningGauge()
+        eventHub.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: info.spawnedAt) }
+        try? await registry?.flush() // durable spawn: the reaper knows it before the caller does
+        deliveries?.agentStarted(info.name)
+        return info.view()
+    }
+
+    public func agents() async -> [AgentView] {
+        await table.list().map { $0.view() }
+    }
+
+    public func agent(named name: String) async throws(SupervisorError) -> AgentView {
+        let info = try await table.record(name).current
+        return info.view(tree: await releaser.tree(of: info))
+    }
+
+    public func writeInput(_ bytes: [UInt8], to name: String) async throws(SupervisorError) {
+        guard bytes.count <= settings.maxInputBytes else { throw .inputTooLarge(size: bytes.count, limit: settings.maxInputBytes) }
+        guard let terminal = try await table.record(name).terminal, terminal.isOpen else { throw .terminalClosed(name) }
+        do {
+            try await terminal.write(bytes)
+        } catch {
+            throw .terminalClosed(name)
+        }
+    }
+
+    public func readOutput(of name: String, from cursor: UInt64, limit: Int, wait: Duration?) async throws(SupervisorError) -> OutputSlice {
+        if let wait { try await table.record(name).ring.waitForData(after: cursor, timeout: wait) }
+        let chunk = try await table.record(name).ring.read(from: cursor, limit: limit)
+        return OutputSlice(start: chunk.start, next: chunk.next, bytes: chunk.bytes, dropped: chunk.dropped, closed: chunk.closed)
+    }
+
+    public func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorError) {
+        guard (1...1000).contains(rows), (1...1000).contains(cols) else { throw .invalidSize(rows: rows, cols: cols) }
+        guard let terminal = try await table.record(name).terminal, terminal.isOpen else { throw .terminalClosed(name) }
+        do {
+            try terminal.resize(rows: UInt16(rows), cols: UInt16(cols))
+        } catch {
+            throw .terminalClosed(name)
+        }
+        await table.setSize(of: name, rows: UInt16(rows), cols: UInt16(cols))
+    }
+
+    public func release(_ name: String) async throws(SupervisorError) -> ReleaseView {
+        let (info, report) = try await releaser.release(name)
+        await updateRunningGauge()
+        return ReleaseView(agent: name, incarnation: info.incarnation, report: report.view)
+    }
+
+    // MARK: System
+
+    public func health() async -> HealthResponse {
+        HealthResponse(status: "ok", pid: getpid(), agentsRunning: await table.counts().running, uptimeSeconds: Date().timeIntervalSince(startedAt))
+    }
+
+    public func metricsText() -> String { metrics.render() }
+
+    public func events() -> AsyncStream<AgentEvent> { eventHub.subscribe() }
+}

@@ -1,0 +1,55 @@
+/// Why the supervisor refused or failed an operation; the API maps each case to an HTTP
+/// status in one place.
+public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidName(String)
+    case duplicateName(String)
+    case tooManyAgents(limit: Int)
+    case agentNotFound(String)
+    case agentBusy(String)
+    case spawnFailed(String)
+    case inputTooLarge(size: Int, limit: Int)
+    case invalidSize(rows: Int, cols: Int)
+    case terminalClosed(String)
+    case shuttingDown
+    case dispatchNotFound(String)
+    case dispatchClosed(String, state: String)
+    case registryUnavailable(String)
+    /// No delivery store is configured.
+    case deliveriesUnavailable
+    /// A message for an agent that is not running, without `await_next_incarnation`.
+    case agentNotRunning(String)
+    case messageTooLarge(size: Int, limit: Int)
+    /// A message field is malformed (`field` is its JSON name).
+    case invalidMessage(field: String, message: String)
+    /// The delivery id exists with other content.
+    case deliveryConflict(String)
+    case deliveryNotFound(String)
+    case deliveryStoreFailed(String)
+    case checkpointStoreFailed(String)
+    case checkpointNotFound(agent: String, generation: Int64)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let name): "invalid agent name \"\(name)\": use 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . or -"
+        case .duplicateName(let name): "an agent named \"\(name)\" already exists (release it first)"
+        case .tooManyAgents(let limit): "agent limit reached (\(limit))"
+        case .agentNotFound(let name): "no agent named \"\(name)\""
+        case .agentBusy(let name): "agent \"\(name)\" is already being released"
+        case .spawnFailed(let reason): reason
+        case .inputTooLarge(let size, let limit): "input is \(size) bytes; the limit is \(limit)"
+        case .invalidSize(let rows, let cols): "terminal size \(rows)x\(cols) is out of range (1-1000 each)"
+        case .terminalClosed(let name): "agent \"\(name)\" has no open terminal"
+        case .shuttingDown: "the supervisor is shutting down"
+        case .dispatchNotFound(let id): "no dispatch \"\(id)\""
+        case .dispatchClosed(let id, let state): "dispatch \"\(id)\" is already \(state)"
+        case .registryUnavailable(let reason): "the registry could not be written: \(reason)"
+        case .deliveriesUnavailable: "this supervisor keeps no delivery store"
+        case .agentNotRunning(let name): "agent \"\(name)\" is not running (set await_next_incarnation to queue for its next incarnation)"
+        case .messageTooLarge(let size, let limit): "text is \(size) bytes; the limit is \(limit) (max_input_bytes)"
+        case .invalidMessage(_, let message), .deliveryConflict(let message), .deliveryStoreFailed(let message): message
+        case .deliveryNotFound(let id): "no delivery \"\(id)\""
+        case .checkpointStoreFailed(let reason): "the checkpoint store failed: \(reason)"
+        case .checkpointNotFound(let agent, let generation): "no checkpoint for \(agent) generation \(generation)"
+        }
+    }
+}

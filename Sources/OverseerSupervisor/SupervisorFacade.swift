@@ -1,0 +1,64 @@
+import OverseerWire
+
+/// The supervisor as the HTTP API sees it: every operation a route may ask for, named for
+/// what it does, speaking wire types (and `OutputSlice`), failing with `SupervisorError`.
+/// `Supervisor` is the real implementation; router tests use their own.
+public protocol SupervisorFacade: Sendable {
+    // Agents
+    func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentView
+    func agents() async -> [AgentView]
+    /// One agent, with its current process tree.
+    func agent(named name: String) async throws(SupervisorError) -> AgentView
+    func writeInput(_ bytes: [UInt8], to name: String) async throws(SupervisorError)
+    /// Output from `cursor`; with `wait`, first waits (long poll) until output past the
+    /// cursor exists, the terminal closes, or the time is up.
+    func readOutput(of name: String, from cursor: UInt64, limit: Int, wait: Duration?) async throws(SupervisorError) -> OutputSlice
+    func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorError)
+    /// Kills the agent's whole tree and forgets the agent.
+    func release(_ name: String) async throws(SupervisorError) -> ReleaseView
+
+    // Dispatches
+    func openDispatch(_ request: DispatchRequest) async throws(SupervisorError) -> DispatchView
+    func dispatches() async -> [DispatchView]
+    func dispatch(_ id: String) async throws(SupervisorError) -> DispatchView
+    /// Hands the dispatch's agents to the reaper; answers once that is on disk.
+    func failDispatch(_ id: String) async throws(SupervisorError) -> HandoffView
+    func completeDispatch(_ id: String) async throws(SupervisorError) -> DispatchView
+
+    // Messages
+    /// Stores a message durably before answering.
+    func submitMessage(_ request: MessageRequest, to agent: String) async throws(SupervisorError) -> MessageAccepted
+    func pendingDeliveries(of agent: String) async throws(SupervisorError) -> [DeliveryView]
+    func delivery(_ id: String) async throws(SupervisorError) -> DeliveryView
+
+    // Command streams
+    func apply(_ batch: CommandBatch) async throws(SupervisorError) -> StreamCommandResults
+    func checkpoints() async throws(SupervisorError) -> [CheckpointView]
+    func acknowledgeCheckpoint(agent: String, generation: Int64) async throws(SupervisorError)
+
+    // System
+    func health() async -> HealthResponse
+    /// The Prometheus text exposition.
+    func metricsText() -> String
+    /// Every event from now on; ends when shutdown begins.
+    func events() -> AsyncStream<AgentEvent>
+}
+
+/// A slice of an agent's output (see `OverseerPTY.OutputRing.read`).
+public struct OutputSlice: Sendable, Equatable {
+    /// Offset of the first byte returned (above the cursor when older output was dropped).
+    public var start: UInt64
+    public var next: UInt64
+    public var bytes: [UInt8]
+    public var dropped: UInt64
+    /// No more output will come (the terminal closed).
+    public var closed: Bool
+
+    public init(start: UInt64, next: UInt64, bytes: [UInt8], dropped: UInt64, closed: Bool) {
+        self.start = start
+        self.next = next
+        self.bytes = bytes
+        self.dropped = dropped
+        self.closed = closed
+    }
+}

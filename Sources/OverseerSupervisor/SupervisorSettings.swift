@@ -1,0 +1,56 @@
+import OverseerCgroup
+
+/// Settings the supervisor runs with (mapped from the effective configuration).
+public struct SupervisorSettings: Sendable {
+    public var stateDirectory: String
+    public var outputBufferBytes: Int
+    public var transcriptMaxBytes: UInt64
+    public var maxInputBytes: Int
+    public var maxAgents: Int
+    public var defaultRows: UInt16
+    public var defaultCols: UInt16
+    public var killGraceSeconds: Double
+    public var protectedPIDs: [Int32]
+    public var protectedPidfiles: [String]
+    /// Release agents on shutdown (true) or leave them for the reaper.
+    public var releaseOnShutdown: Bool
+    /// The in-flight registry (nil: none is kept).
+    public var registryPath: String?
+    public var heartbeatIntervalSeconds: Double
+    /// The `cgroup_root` setting: `auto`, `off` or a cgroup v2 directory (resolved at start-up).
+    public var cgroupRoot: String
+    /// The subtree agents are placed in (nil: /proc identity tracking alone).
+    public var cgroups: AgentCgroups?
+    /// The durable delivery store (nil: messages are not accepted).
+    public var deliveryStorePath: String?
+    public var maxPendingDeliveries: Int = 256
+    public var deliveryVerifySeconds: Double = 5
+    public var deliveryRetentionSeconds: Double = 86_400
+    /// Stored answers for Idempotency-Key retries and command-stream checkpoints (nil: none).
+    public var idempotencyStorePath: String?
+    public var idempotencyTTLSeconds: Double = 300
+    public var idempotencyMaxEntries: Int = 10_000
+    public var checkpointRetentionSeconds: Double = 604_800
+
+    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryVerifySeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
+        self.deliveryStorePath = deliveryStorePath
+        self.maxPendingDeliveries = maxPendingDeliveries
+        self.deliveryVerifySeconds = deliveryVerifySeconds
+        self.deliveryRetentionSeconds = deliveryRetentionSeconds
+        self.cgroupRoot = cgroupRoot
+        self.cgroups = cgroups
+        self.registryPath = registryPath
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.stateDirectory = stateDirectory
+        self.outputBufferBytes = outputBufferBytes
+        self.transcriptMaxBytes = transcriptMaxBytes
+        self.maxInputBytes = maxInputBytes
+        self.maxAgents = maxAgents
+        self.defaultRows = defaultRows
+        self.defaultCols = defaultCols
+        self.killGraceSeconds = killGraceSeconds
+        self.protectedPIDs = protectedPIDs
+        self.protectedPidfiles = protectedPidfiles
+        self.releaseOnShutdown = releaseOnShutdown
+    }
+}

@@ -1,0 +1,72 @@
+/// A lifecycle event, as published on `GET /v1/events` (Server-Sent Events: `id:` is the
+/// sequence, `event:` the type, `data:` this object as JSON).
+public struct AgentEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case agentSpawned = "agent_spawned"
+        case agentExited = "agent_exited"
+        case agentReleased = "agent_released"
+        case deliveryQueued = "delivery_queued"
+        case deliveryInjected = "delivery_injected"
+        case deliveryVerified = "delivery_verified"
+        case deliveryFailed = "delivery_failed"
+        case deliveryDropped = "delivery_dropped"
+    }
+
+    public var sequence: UInt64
+    public var type: Kind
+    public var agent: String
+    /// The agent's id and incarnation (a delivery event for an agent not running has none).
+    public var agentID: String?
+    public var incarnation: String?
+    public var pid: Int32?
+    public var time: Double
+    public var exit: AgentView.Exit?
+    /// For releases: processes signalled and survivors.
+    public var killed: Int?
+    public var survivors: Int?
+    /// For delivery events: which delivery, its state, and why.
+    public var delivery: DeliveryEventInfo?
+
+    public init(sequence: UInt64, type: Kind, agent: String, agentID: String?, incarnation: String?, pid: Int32? = nil, time: Double, exit: AgentView.Exit? = nil, killed: Int? = nil, survivors: Int? = nil, delivery: DeliveryEventInfo? = nil) {
+        self.sequence = sequence
+        self.type = type
+        self.agent = agent
+        self.agentID = agentID
+        self.incarnation = incarnation
+        self.pid = pid
+        self.time = time
+        self.exit = exit
+        self.killed = killed
+        self.survivors = survivors
+        self.delivery = delivery
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sequence, type, agent, incarnation, pid, time, exit, killed, survivors, delivery
+        case agentID = "agent_id"
+    }
+}
+
+/// The delivery part of a `delivery_*` event.
+public struct DeliveryEventInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var state: String
+    /// `echo` or `timeout_fallback` (verified and unverified results).
+    public var verification: String?
+    public var reason: String?
+    /// For `delivery_dropped`: the delivery whose arrival evicted this one.
+    public var evictedBy: String?
+
+    public init(id: String, state: String, verification: String? = nil, reason: String? = nil, evictedBy: String? = nil) {
+        self.id = id
+        self.state = state
+        self.verification = verification
+        self.reason = reason
+        self.evictedBy = evictedBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, state, verification, reason
+        case evictedBy = "evicted_by"
+    }
+}

@@ -1,0 +1,128 @@
+import OverseerSupervisor
+import OverseerWire
+import Synchronization
+
+/// A stand-in for the supervisor behind the router: answers from canned values, fails with a
+/// chosen `SupervisorError`, and counts the calls that change something (so a test can tell
+/// whether a request ran or was replayed).
+final class FakeSupervisor: SupervisorFacade {
+    struct State {
+        var spawned: [SpawnRequest] = []
+        var inputs: [[UInt8]] = []
+        var messages: [MessageRequest] = []
+        var batches: [CommandBatch] = []
+        /// Every call fails with this error when set.
+        var failure: SupervisorError?
+    }
+
+    let state = Mutex(State())
+
+    func failing(with error: SupervisorError?) {
+        state.withLock { $0.failure = error }
+    }
+
+    var spawnCount: Int { state.withLock { $0.spawned.count } }
+
+    private func check() throws(SupervisorError) {
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+    }
+
+    static func agent(_ name: String) -> AgentView {
+        AgentView(
+            id: "id-\(name)", name: name, incarnation: "inc-\(name)", pid: 4242,
+            identity: ProcessIdentityView(pid: 4242, startTime: 1, bootID: "boot"), argv: ["sleep", "600"], cwd: "/tmp",
+            labels: [:], rows: 24, cols: 80, state: .running, exit: nil, spawnedAt: 1, exitedAt: nil, transcript: nil,
+            outputBytes: 0, tree: nil, dispatch: nil, role: nil, handoff: .none, cgroup: nil, generation: nil
+        )
+    }
+
+    func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentView {
+        try check()
+        state.withLock { $0.spawned.append(request) }
+        return Self.agent(request.name)
+    }
+
+    func agents() async -> [AgentView] { state.withLock { $0.spawned.map { Self.agent($0.name) } } }
+
+    func agent(named name: String) async throws(SupervisorError) -> AgentView {
+        try check()
+        return Self.agent(name)
+    }
+
+    func writeInput(_ bytes: [UInt8], to name: String) async throws(SupervisorError) {
+        try check()
+        state.withLock { $0.inputs.append(bytes) }
+    }
+
+    func readOutput(of name: String, from cursor: UInt64, limit: Int, wait: Duration?) async throws(SupervisorError) -> OutputSlice {
+        try check()
+        return OutputSlice(start: cursor, next: cursor + 2, bytes: Array("hi".utf8), dropped: 0, closed: false)
+    }
+
+    func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorError) { try check() }
+
+    func release(_ name: String) async throws(SupervisorError) -> ReleaseView {
+        try check()
+        return ReleaseView(agent: name, incarnation: "inc-\(name)", report: KillReportView(processes: [], skipped: [], survivors: [], rescans: 0, durationSeconds: 0, clean: true, cgroup: nil))
+    }
+
+    func openDispatch(_ request: DispatchRequest) async throws(SupervisorError) -> DispatchView {
+        try check()
+        return DispatchView(id: "d-1", issue: request.issue, sessionRef: request.sessionRef, role: request.role, state: .open, agents: [], createdAt: 1)
+    }
+
+    func dispatches() async -> [DispatchView] { [] }
+
+    func dispatch(_ id: String) async throws(SupervisorError) -> DispatchView {
+        try check()
+        return DispatchView(id: id, issue: nil, sessionRef: nil, role: nil, state: .open, agents: [], createdAt: 1)
+    }
+
+    func failDispatch(_ id: String) async throws(SupervisorError) -> HandoffView {
+        try check()
+        return HandoffView(dispatch: id, agents: [], handoff: false, persisted: false)
+    }
+
+    func completeDispatch(_ id: String) async throws(SupervisorError) -> DispatchView { try await dispatch(id) }
+
+    func submitMessage(_ request: MessageRequest, to agent: String) async throws(SupervisorError) -> MessageAccepted {
+        try check()
+        let duplicate = state.withLock { state in
+            defer { state.messages.append(request) }
+            return state.messages.contains(request)
+        }
+        return MessageAccepted(id: request.id ?? "?", state: "queued", position: duplicate ? nil : 1, duplicate: duplicate, evicted: [])
+    }
+
+    func pendingDeliveries(of agent: String) async throws(SupervisorError) -> [DeliveryView] {
+        try check()
+        return []
+    }
+
+    func delivery(_ id: String) async throws(SupervisorError) -> DeliveryView {
+        try check()
+        throw .deliveryNotFound(id)
+    }
+
+    func apply(_ batch: CommandBatch) async throws(SupervisorError) -> StreamCommandResults {
+        try check()
+        state.withLock { $0.batches.append(batch) }
+        return StreamCommandResults(results: batch.commands.map { StreamCommandResult(agent: $0.agent, generation: $0.generation, index: $0.index, status: .applied) })
+    }
+
+    func checkpoints() async throws(SupervisorError) -> [CheckpointView] {
+        try check()
+        return []
+    }
+
+    func acknowledgeCheckpoint(agent: String, generation: Int64) async throws(SupervisorError) {
+        try check()
+        throw .checkpointNotFound(agent: agent, generation: generation)
+    }
+
+    func health() async -> HealthResponse { HealthResponse(status: "ok", pid: 1, agentsRunning: 0, uptimeSeconds: 0) }
+
+    func metricsText() -> String { "overseer_spawns_total 0\n" }
+
+    func events() -> AsyncStream<AgentEvent> { AsyncStream { $0.finish() } }
+}
