@@ -159,13 +159,13 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerRegistryTests",
-            dependencies: ["OverseerRegistry", "OverseerProcess"],
+            dependencies: ["OverseerRegistry", "OverseerProcess", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OverseerClientTests",
             dependencies: [
-                "OverseerClient",
+                "OverseerClient", "OverseerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerDelivery
@@ -49,7 +50,7 @@ final class DeliveryStoreEnqueueTests: DeliveryStoreTestCase {
             (request("d1", agent: "beta", text: "y"), ["agent", "text"]),
         ]
         for (variant, fields) in variants {
-            assertThrows(.conflict(id: "d1", fields: fields)) { () throws(DeliveryError) in
+            assertThrows(DeliveryError.conflict(id: "d1", fields: fields)) { () throws(DeliveryError) in
                 try store.enqueue(variant)
             }
         }
@@ -127,20 +128,20 @@ final class DeliveryStoreEnqueueTests: DeliveryStoreTestCase {
 
     func testInvalidRequestsAndCapsAreRejectedNamingTheField() throws {
         let store = try openStore()
-        assertThrows(.invalidRequest(field: "id", reason: "must not be empty")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidRequest(field: "id", reason: "must not be empty")) { () throws(DeliveryError) in
             try store.enqueue(request(""))
         }
-        assertThrows(.invalidRequest(field: "agent", reason: "must not be empty")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidRequest(field: "agent", reason: "must not be empty")) { () throws(DeliveryError) in
             try store.enqueue(request("d1", agent: ""))
         }
-        assertThrows(.invalidRequest(field: "agent", reason: "must not contain control characters")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidRequest(field: "agent", reason: "must not contain control characters")) { () throws(DeliveryError) in
             try store.enqueue(request("d1", agent: "a\nb"))
         }
         let longID = String(repeating: "x", count: 300)
-        assertThrows(.invalidRequest(field: "id", reason: "is 300 bytes long, the limit is 256")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidRequest(field: "id", reason: "is 300 bytes long, the limit is 256")) { () throws(DeliveryError) in
             try store.enqueue(request(longID))
         }
-        assertThrows(.invalidArgument(name: "cap", reason: "must be at least 1, got 0")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidArgument(name: "cap", reason: "must be at least 1, got 0")) { () throws(DeliveryError) in
             try store.enqueue(request("d1"), cap: 0)
         }
         XCTAssertEqual(try store.pendingCount(), 0)

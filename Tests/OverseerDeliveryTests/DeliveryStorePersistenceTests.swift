@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerDelivery
@@ -136,7 +137,7 @@ final class DeliveryStorePersistenceTests: DeliveryStoreTestCase {
     }
 
     func testAStoreRefusesAnAttemptLimitBelowOne() {
-        assertThrows(.invalidArgument(name: "maximumAttempts", reason: "must be at least 1, got 0")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidArgument(name: "maximumAttempts", reason: "must be at least 1, got 0")) { () throws(DeliveryError) in
             try DeliveryStore(path: storePath, maximumAttempts: 0)
         }
     }
