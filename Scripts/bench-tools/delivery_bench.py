@@ -19,8 +19,7 @@ def throughput(sup, run, agents, per_agent):
     """Posts per_agent messages to each of `agents` cat agents; returns (seconds, verified)."""
     names = [f"{run}-cat{i}" for i in range(agents)]
     for name in names:
-        sup.spawn(name, ["cat"])
-    time.sleep(0.3)
+        sup.wait_exec(sup.spawn(name, ["cat"]), "cat")
     ids = []
     t0 = time.monotonic()
     for n in range(per_agent):

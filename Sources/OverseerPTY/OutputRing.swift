@@ -29,7 +29,8 @@ public final class OutputRing: Sendable {
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    /// Internal (not private) so tests can see when a waiter has parked.
+    let state = Mutex(State())
 
     public init(capacity: Int) {
         precondition(capacity > 0)
@@ -129,7 +130,8 @@ public final class OutputRing: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.end > cursor || state.closed { return true }
+                    // Cancelled before parking: the cancellation handler found nothing to resume.
+                    if state.end > cursor || state.closed || Task.isCancelled { return true }
                     state.waiters[id] = continuation
                     return false
                 }
