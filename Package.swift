@@ -20,6 +20,7 @@ import PackageDescription
 /// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket).
 /// - `OverseerClient`: the client side of that API, used by the CLI.
 /// - `overseer`: the command-line program.
+/// - `OverseerBench`: the benchmark helpers Scripts/bench runs (not part of the product).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -146,6 +147,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "OverseerBench",
+            dependencies: ["OverseerDelivery", "OverseerProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/OverseerBench",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OverseerTestSupport",
             dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", "OverseerCgroup", .product(name: "NIOCore", package: "swift-nio")],
@@ -155,6 +162,11 @@ let package = Package(
         .testTarget(
             name: "OverseerConfigTests",
             dependencies: ["OverseerConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerBenchTests",
+            dependencies: ["OverseerBench", "OverseerDelivery"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

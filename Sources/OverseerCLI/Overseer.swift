@@ -12,7 +12,7 @@ struct Overseer: AsyncParsableCommand {
         """,
         subcommands: [
             ServeCommand.self, SpawnCommand.self, PsCommand.self, SendCommand.self, LogsCommand.self,
-            AttachCommand.self, ReleaseCommand.self, DispatchCommand.self, HandoffCommand.self, ReapCommand.self, ConfigCommand.self, ScanBenchCommand.self, StoreBenchCommand.self,
+            AttachCommand.self, ReleaseCommand.self, DispatchCommand.self, HandoffCommand.self, ReapCommand.self, ConfigCommand.self,
         ]
     )
 }
