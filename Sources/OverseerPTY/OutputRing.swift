@@ -39,7 +39,6 @@ public final class OutputRing: Sendable {
 
     /// Offset of the next byte to be written.
     public var end: UInt64 { state.withLock { $0.end } }
-    public var isClosed: Bool { state.withLock { $0.closed } }
 
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }

@@ -55,7 +55,6 @@ public final class ChildReaper: Sendable {
     private let handlers = Mutex<[Int: ExitHandler]>([:])
     private let started = Mutex(false)
     private let wakeup = DispatchSemaphore(value: 0)
-    private let counters = Mutex((reaped: 0, orphans: 0))
 
     private init() {}
 
@@ -80,10 +79,6 @@ public final class ChildReaper: Sendable {
         }
     }
 
-    public func removeHandler(_ id: Int) {
-        _ = handlers.withLock { $0.removeValue(forKey: id) }
-    }
-
     /// Runs `body` (which spawns and registers a child) so that the child's exit cannot be
     /// processed before the registration is complete.
     public func withSpawnLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
@@ -93,9 +88,6 @@ public final class ChildReaper: Sendable {
         defer { wakeup.signal() }
         return try result.get()
     }
-
-    /// Total children reaped, and how many of them no handler claimed (adopted orphans).
-    public var totals: (reaped: Int, orphans: Int) { counters.withLock { $0 } }
 
     private func run() {
         while true {
@@ -111,17 +103,9 @@ public final class ChildReaper: Sendable {
             let exit = ExitStatus(siCode: code, siStatus: status)
             spawnLock.withLock { _ in
                 let current = handlers.withLock { Array($0.values) }
-                var claimed = false
-                for handler in current where handler(pid, exit) {
-                    claimed = true
-                    break
-                }
+                for handler in current where handler(pid, exit) { break }
                 var ignored: Int32 = 0
                 while waitpid(pid, &ignored, 0) < 0 && errno == EINTR {}
-                counters.withLock { counters in
-                    counters.reaped += 1
-                    if !claimed { counters.orphans += 1 }
-                }
             }
         }
     }
@@ -131,7 +115,6 @@ public final class ChildReaper: Sendable {
 public enum Subreaper {
     @discardableResult
     public static func enable() -> Bool { ov_set_child_subreaper(1) == 0 }
-    public static var isEnabled: Bool { ov_is_child_subreaper() == 1 }
 }
 
 #if canImport(Foundation)

@@ -120,8 +120,6 @@ public final class EventHub: Sendable {
         }
         for continuation in all { continuation.finish() }
     }
-
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 }
 
 /// Seconds since the epoch, now.

@@ -22,7 +22,6 @@ final class DeliveryStorePersistenceTests: DeliveryStoreTestCase {
         XCTAssertEqual(after, before)
         XCTAssertEqual(try reopened.pending(agent: "alpha").map(\.id), ["q1"])
         XCTAssertEqual(try reopened.pendingCount(), 2)
-        XCTAssertEqual(try reopened.agentsWithPending(), ["alpha", "beta"])
         XCTAssertEqual(try reopened.recoverInterrupted(), [])
         let next = try reopened.enqueue(request("q3"), now: 7)
         XCTAssertGreaterThan(next.delivery.sequence, before.map(\.sequence).max() ?? 0)

@@ -82,7 +82,6 @@ final class FactoryRegistryTests: XCTestCase {
         XCTAssertEqual(registry.heartbeatPath, "/run/factory/heartbeat.json")
         XCTAssertEqual(registry.updatedAtMs, 1_795_462_200_123)
         XCTAssertEqual(try XCTUnwrap(registry.updatedAt?.epochSeconds), 1_795_462_200.123, accuracy: 0.0005)
-        XCTAssertEqual(registry.updatedAtSeconds, 1_795_462_200.123)
         XCTAssertEqual(registry.agents.map(\.name), ["worker-1", "worker-2"])
         let worker = registry.agents[0]
         XCTAssertEqual(worker.role, "coder")
@@ -105,7 +104,6 @@ final class FactoryRegistryTests: XCTestCase {
     func testUpdatedAtAsNumberAndMissingOptionals() throws {
         let seconds = try FactoryRegistry.parse(Array("{\"updatedAt\": 1795462200.5, \"agents\": [{\"name\": \"a\"}]}".utf8))
         XCTAssertEqual(seconds.updatedAt, .number(1_795_462_200.5))
-        XCTAssertEqual(seconds.updatedAtSeconds, 1_795_462_200.5)
         XCTAssertEqual(seconds.agents, [FactoryAgent(name: "a")])
         XCTAssertNil(seconds.pid)
         let millis = try FactoryRegistry.parse(Array("{\"updatedAt\": 1795462200500, \"updatedAtMs\": \"1795462200500\", \"pid\": \"77\", \"agents\": []}".utf8))
