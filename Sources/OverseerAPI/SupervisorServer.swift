@@ -77,6 +77,7 @@ public struct SupervisorServer: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
+            server: AttachRoutes.server(manager: manager),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "overseer"),
             onServerRunning: { _ in
                 chmod(socketPath, 0o600)

@@ -16,14 +16,6 @@ struct SupervisorClient: Sendable {
         self.idempotencyKey = idempotencyKey ?? UUID().uuidString.lowercased()
     }
 
-    /// The same client with a new key, for commands that make many changes (each keystroke
-    /// of `attach` is its own logical request).
-    func withFreshKey() -> SupervisorClient {
-        var copy = SupervisorClient(socketPath: http.socketPath)
-        copy.retryWindow = retryWindow
-        return copy
-    }
-
     struct APIErrorBody: Decodable {
         struct Detail: Decodable {
             var code: String
