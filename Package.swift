@@ -20,6 +20,7 @@ import PackageDescription
 /// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket).
 /// - `OverseerClient`: the client side of that API, used by the CLI.
 /// - `overseer`: the command-line program.
+/// - `OverseerBench`: the benchmark helpers Scripts/bench runs (not part of the product).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -40,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -78,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerIdempotency",
-            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -123,6 +126,7 @@ let package = Package(
             dependencies: [
                 "COverseerSys", "OverseerWire", "OverseerSupervisor", "OverseerCgroup", "OverseerIdempotency", "OverseerSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,6 +145,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -162,6 +167,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "OverseerBench",
+            dependencies: ["OverseerDelivery", "OverseerProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/OverseerBench",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OverseerTestSupport",
             dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", "OverseerSystem", "OverseerCgroup", .product(name: "NIOCore", package: "swift-nio")],
@@ -174,14 +185,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OverseerBenchTests",
+            dependencies: ["OverseerBench", "OverseerDelivery"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "OverseerRegistryTests",
-            dependencies: ["OverseerRegistry", "OverseerProcess"],
+            dependencies: ["OverseerRegistry", "OverseerProcess", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "OverseerClientTests",
             dependencies: [
-                "OverseerClient",
+                "OverseerClient", "OverseerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -63,6 +63,26 @@ class Supervisor:
     def spawn(self, name, argv):
         return self.call("POST", "/v1/agents", {"name": name, "argv": argv, "cwd": "/tmp"})
 
+    def wait_output(self, name, timeout=30):
+        """Waits (long polls) until the agent has printed something."""
+        deadline = time.monotonic() + timeout
+        while self.call("GET", f"/v1/agents/{name}/output?cursor=0&wait=10")["next"] == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} printed nothing within {timeout} s")
+
+    def wait_exec(self, info, comm, timeout=30):
+        """Waits until the agent's process runs `comm` (its exec is done)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if open(f"/proc/{info['pid']}/comm").read().strip() == comm:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{info['name']} does not run {comm} after {timeout} s")
+            time.sleep(0.01)
+
     def release(self, name):
         return self.call("POST", f"/v1/agents/{name}/release", {})
 
@@ -149,7 +169,8 @@ def idle_cpu(sup):
     """(c) supervisor CPU with 50 idle agents over IDLE_SECONDS."""
     for i in range(50):
         sup.spawn(f"idle{i}", ["bash", "--norc", "-i"])
-    time.sleep(2)
+    for i in range(50):
+        sup.wait_output(f"idle{i}")  # its prompt: bash is idle from here on
     t0, c0 = time.monotonic(), sup.cpu_ticks()
     time.sleep(IDLE_SECONDS)
     t1, c1 = time.monotonic(), sup.cpu_ticks()
@@ -162,8 +183,7 @@ def rss(sup):
     """(d) supervisor RSS with no agents and with N agents."""
     base = sup.rss_kib()
     for i in range(RSS_AGENTS):
-        sup.spawn(f"rss{i}", ["sleep", "3600"])
-    time.sleep(1)
+        sup.wait_exec(sup.spawn(f"rss{i}", ["sleep", "3600"]), "sleep")
     loaded = sup.rss_kib()
     for i in range(RSS_AGENTS):
         sup.release(f"rss{i}")
@@ -218,11 +238,11 @@ def main():
         "`pty.fork()` + `exec` + first `read` in one Python process; (c) utime+stime of the supervisor",
         "from /proc over the window; (d) VmRSS; (e) one `overseer reap` pass over a registry of",
         "dispatch-failed entries vs `Scripts/bench-tools/psutil_reaper.py` on the same kind of trees",
-        "(wall, and CPU from rusage of the child), both with a 5 s grace; (f) `overseer _scan` (the",
+        "(wall, and CPU from rusage of the child), both with a 5 s grace; (f) `OverseerBench scan` (the",
         "snapshot the reaper and kill engine use) vs `Scripts/bench-tools/proc_scan_floor.c`;",
         "(g) from the first `POST /v1/agents/NAME/messages` until every delivery is final, read back",
         "through `GET /v1/deliveries/ID`; the injection throttle (100 ms between deliveries to one",
-        "agent, by design) bounds one agent at 10/s; (h) `overseer _bench-store`: median cost of one",
+        "agent, by design) bounds one agent at 10/s; (h) `OverseerBench store`: median cost of one",
         "mutation (markInjecting/markInjected/markVerified/enqueue) with the given number of deliveries",
         "pending, vs `JSONSnapshotQueue`, the peer that rewrites the whole pending set as a JSON file",
         "(temp file, fsync, rename, fsync of the directory) on every mutation; in a directory on disk.",

@@ -3,7 +3,7 @@
 verified) into `cat` agents, and (h) the cost of one persisted delivery mutation with 10,
 1,000 and 10,000 pending, side by side with the whole-file JSON rewrite peer.
 
-Usage: delivery_bench.py OVERSEER_BINARY ROWS_MARKDOWN
+Usage: delivery_bench.py OVERSEER_BINARY OVERSEER_BENCH_BINARY ROWS_MARKDOWN
 Environment: BENCH_DELIVERIES (default 300).
 """
 import json, os, shutil, subprocess, sys, tempfile, time
@@ -11,7 +11,7 @@ import json, os, shutil, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(__file__))
 import bench  # noqa: E402  (its Supervisor and HTTP helpers; bench.py reads argv only in main)
 
-OVERSEER, OUTPUT = sys.argv[1], sys.argv[2]
+OVERSEER, BENCH_TOOL, OUTPUT = sys.argv[1:4]
 COUNT = int(os.environ.get("BENCH_DELIVERIES", "300"))
 
 
@@ -19,8 +19,7 @@ def throughput(sup, run, agents, per_agent):
     """Posts per_agent messages to each of `agents` cat agents; returns (seconds, verified)."""
     names = [f"{run}-cat{i}" for i in range(agents)]
     for name in names:
-        sup.spawn(name, ["cat"])
-    time.sleep(0.3)
+        sup.wait_exec(sup.spawn(name, ["cat"]), "cat")
     ids = []
     t0 = time.monotonic()
     for n in range(per_agent):
@@ -59,7 +58,7 @@ def main():
     print("(h) store mutation cost ...", file=sys.stderr)
     work = tempfile.mkdtemp(prefix="overseer-store-bench-", dir=os.getcwd())
     try:
-        out = subprocess.run([OVERSEER, "_bench-store", "--dir", work, "--json"], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([BENCH_TOOL, "store", "--dir", work, "--json"], check=True, capture_output=True, text=True).stdout
     finally:
         shutil.rmtree(work, ignore_errors=True)
     store = json.loads(out)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Reap pass benchmark: a host with 2,000 unrelated processes and 50 stranded agent trees of
 10 processes each. `overseer reap` vs a psutil reaper vs the /proc scan floor, in one run.
-Usage: reap_bench.py OVERSEER SCAN_FLOOR OUTPUT_ROWS"""
+Usage: reap_bench.py OVERSEER OVERSEER_BENCH SCAN_FLOOR OUTPUT_ROWS"""
 import json, os, resource, shutil, subprocess, sys, tempfile, time
 
-OVERSEER, FLOOR, OUTPUT = sys.argv[1], sys.argv[2], sys.argv[3]
+OVERSEER, BENCH_TOOL, FLOOR, OUTPUT = sys.argv[1:5]
 UNRELATED = int(os.environ.get("BENCH_UNRELATED", "2000"))
 TREES = int(os.environ.get("BENCH_TREES", "50"))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,7 +76,7 @@ def main():
     unrelated = [subprocess.Popen(["sleep", "3600"]) for _ in range(UNRELATED)]
     try:
         floor, host_processes = map(float, subprocess.run([FLOOR, "20"], capture_output=True, text=True).stdout.split())
-        scan = float(subprocess.run([OVERSEER, "_scan", "--repeats", "20"], capture_output=True, text=True).stdout.split()[0])
+        scan = float(subprocess.run([BENCH_TOOL, "scan", "--repeats", "20"], capture_output=True, text=True).stdout.split()[0])
 
         trees = make_trees("ov")
         pids = tree_pids(trees)

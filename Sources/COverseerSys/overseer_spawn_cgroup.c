@@ -82,7 +82,6 @@ __attribute__((noreturn)) static void ov_child(const struct ov_child_plan *plan)
     }
     if (plan->procs_fd >= 0 && write(plan->procs_fd, "0", 1) != 1) ov_child_fail(plan->err_fd, errno);
     if ((plan->flags & OV_SPAWN_SETSID) && setsid() < 0) ov_child_fail(plan->err_fd, errno);
-    if ((plan->flags & OV_SPAWN_SETPGROUP) && setpgid(0, 0) != 0) ov_child_fail(plan->err_fd, errno);
     if (plan->cwd != NULL && chdir(plan->cwd) != 0) ov_child_fail(plan->err_fd, errno);
     if (plan->tty_path != NULL) {
         /* A session leader without a terminal acquires the first one it opens; TIOCSCTTY

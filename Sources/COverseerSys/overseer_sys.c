@@ -93,7 +93,6 @@ int ov_spawn(const char *path, char *const argv[], char *const envp[], const cha
 
     short spawn_flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (flags & OV_SPAWN_SETSID) spawn_flags |= POSIX_SPAWN_SETSID;
-    if (flags & OV_SPAWN_SETPGROUP) spawn_flags |= POSIX_SPAWN_SETPGROUP;
     sigset_t empty, all;
     sigemptyset(&empty);
     sigfillset(&all);
@@ -102,9 +101,6 @@ int ov_spawn(const char *path, char *const argv[], char *const envp[], const cha
     if ((rc = posix_spawnattr_setflags(&attr, spawn_flags)) != 0) goto out;
     if ((rc = posix_spawnattr_setsigmask(&attr, &empty)) != 0) goto out;
     if ((rc = posix_spawnattr_setsigdefault(&attr, &all)) != 0) goto out;
-    if (flags & OV_SPAWN_SETPGROUP) {
-        if ((rc = posix_spawnattr_setpgroup(&attr, 0)) != 0) goto out;
-    }
 
     /* glibc runs setsid before the file actions, so opening the slave here (no O_NOCTTY)
      * makes it the new session's controlling terminal. */
@@ -180,22 +176,6 @@ int ov_set_child_subreaper(int on) {
     return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
-int ov_is_child_subreaper(void) {
-    int value = 0;
-    if (prctl(PR_GET_CHILD_SUBREAPER, &value, 0, 0, 0) != 0) return -errno;
-    return value;
-}
-
-int ov_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -errno;
-    *pid = cred.pid;
-    *uid = cred.uid;
-    *gid = cred.gid;
-    return 0;
-}
-
 int ov_poll_readable(const int *fds, int count, int timeout_ms, unsigned char *ready) {
     struct pollfd stack[64];
     struct pollfd *pfds = count <= 64 ? stack : calloc((size_t)count, sizeof(struct pollfd));
@@ -216,5 +196,3 @@ int ov_poll_readable(const int *fds, int count, int timeout_ms, unsigned char *r
     if (pfds != stack) free(pfds);
     return result;
 }
-
-long ov_clock_ticks(void) { return sysconf(_SC_CLK_TCK); }

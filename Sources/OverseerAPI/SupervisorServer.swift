@@ -80,6 +80,7 @@ public struct SupervisorServer: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
+            server: AttachRoutes.server(supervisor: supervisor, maxInputBytes: settings.maxInputBytes),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "overseer"),
             onServerRunning: { _ in
                 chmod(socketPath, 0o600)

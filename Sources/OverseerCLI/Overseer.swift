@@ -12,7 +12,7 @@ struct Overseer: AsyncParsableCommand {
         5 conflict (duplicate name, busy agent); 6 processes survived a release; 64 usage error.
         """,
         subcommands: [ServeCommand.self] + ClientCommands.supervisor + [
-            ReapCommand.self, ClientCommands.config, ScanBenchCommand.self, StoreBenchCommand.self,
+            ReapCommand.self, ClientCommands.config,
         ]
     )
 }

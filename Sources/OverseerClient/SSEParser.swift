@@ -156,8 +156,3 @@ public struct SSEEventSequence<Base: AsyncSequence>: AsyncSequence where Base.El
 }
 
 extension SSEEventSequence: Sendable where Base: Sendable {}
-
-extension AsyncSequence where Element == [UInt8] {
-    /// This sequence of byte chunks parsed as Server-Sent Events.
-    public var sseEvents: SSEEventSequence<Self> { SSEEventSequence(self) }
-}

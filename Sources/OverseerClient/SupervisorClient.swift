@@ -20,14 +20,6 @@ public struct SupervisorClient: Sendable {
         self.idempotencyKey = idempotencyKey ?? UUID().uuidString.lowercased()
     }
 
-    /// The same client with a new key, for a command that makes many independent changes.
-    public func withFreshKey() -> SupervisorClient {
-        var copy = SupervisorClient(socketPath: http.socketPath)
-        copy.retryWindow = retryWindow
-        copy.timeout = timeout
-        return copy
-    }
-
     // MARK: Agents
 
     public func spawn(_ request: SpawnRequest) async throws(SupervisorCallError) -> AgentView {

@@ -77,13 +77,6 @@ public final class DeliveryStore: Sendable {
         }
     }
 
-    /// Agents that have at least one queued delivery, sorted by name.
-    public func agentsWithPending() throws(DeliveryError) -> [String] {
-        try read("list agents") { db in
-            try String.fetchAll(db, sql: "SELECT agent FROM agent_queue WHERE queued > 0 ORDER BY agent")
-        }
-    }
-
     // MARK: - Access
 
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(DeliveryError) -> T {

@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// What a request asked for, as a SHA-256 hex digest over its method, path and body.
 ///
 /// Two requests with the same idempotency key must have the same fingerprint; a different one
@@ -19,19 +22,29 @@ public struct RequestFingerprint: Hashable, Sendable, CustomStringConvertible {
     /// The fingerprint of a request.
     public init(method: String, path: String, body: some Sequence<UInt8>) {
         var hasher = SHA256()
-        hasher.update(Self.versionTag)
+        hasher.update(data: Self.versionTag)
         Self.updateField(&hasher, Array(method.utf8))
         Self.updateField(&hasher, Array(path.utf8))
-        let bytes = Array(body)
-        Self.updateField(&hasher, bytes)
-        hex = SHA256.hex(hasher.finalize())
+        Self.updateField(&hasher, Array(body))
+        hex = Self.hex(hasher.finalize())
     }
 
     public var description: String { hex }
 
     private static func updateField(_ hasher: inout SHA256, _ bytes: [UInt8]) {
         let length = UInt64(bytes.count)
-        hasher.update((0..<8).reversed().map { UInt8(truncatingIfNeeded: length >> (UInt64($0) * 8)) })
-        hasher.update(bytes)
+        hasher.update(data: (0..<8).reversed().map { UInt8(truncatingIfNeeded: length >> (UInt64($0) * 8)) })
+        hasher.update(data: bytes)
+    }
+
+    /// Lower-case hexadecimal, two digits per byte.
+    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

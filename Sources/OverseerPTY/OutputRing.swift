@@ -29,7 +29,8 @@ public final class OutputRing: Sendable {
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    /// Internal (not private) so tests can see when a waiter has parked.
+    let state = Mutex(State())
 
     public init(capacity: Int) {
         precondition(capacity > 0)
@@ -38,7 +39,6 @@ public final class OutputRing: Sendable {
 
     /// Offset of the next byte to be written.
     public var end: UInt64 { state.withLock { $0.end } }
-    public var isClosed: Bool { state.withLock { $0.closed } }
 
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
@@ -129,7 +129,8 @@ public final class OutputRing: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.end > cursor || state.closed { return true }
+                    // Cancelled before parking: the cancellation handler found nothing to resume.
+                    if state.end > cursor || state.closed || Task.isCancelled { return true }
                     state.waiters[id] = continuation
                     return false
                 }

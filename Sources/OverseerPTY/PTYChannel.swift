@@ -83,9 +83,6 @@ public final class AgentTerminal: Sendable {
         try await channel.writeAndFlush(buffer)
     }
 
-    /// Bytes queued but not yet taken by the PTY.
-    public var isWritable: Bool { channel.isWritable }
-
     /// Writes what the PTY takes right now, without blocking and without queueing anything:
     /// the caller learns exactly how many bytes were typed (deliveries must never type a
     /// byte twice, so they cannot hand bytes to a queue they do not control).

@@ -60,11 +60,6 @@ public struct FactoryRegistry: Codable, Sendable, Equatable {
         agents = try container.decodeIfPresent([FactoryAgent].self, forKey: .agents) ?? []
     }
 
-    /// Epoch seconds of the latest write (`updatedAtMs`, else `updatedAt`).
-    public var updatedAtSeconds: Double? {
-        updatedAtMs.map { Double($0) / 1000 } ?? updatedAt?.epochSeconds
-    }
-
     /// Decodes without side effects (throws `DecodingError`).
     public static func parse(_ bytes: [UInt8]) throws -> FactoryRegistry {
         try JSONDecoder().decode(FactoryRegistry.self, from: Data(bytes))

@@ -126,15 +126,9 @@ final class CgroupTests: XCTestCase {
         let hierarchy = try XCTUnwrap(CgroupHierarchy.current())
         XCTAssertNil(try AgentCgroups.select("off", hierarchy: hierarchy).cgroups)
         XCTAssertEqual(try AgentCgroups.select(cgroup.path, hierarchy: hierarchy).cgroups?.root, cgroup)
-        XCTAssertThrowsError(try AgentCgroups.select("/tmp", hierarchy: hierarchy)) { error in
-            XCTAssertEqual(error as? CgroupError, .notInHierarchy(path: "/tmp"))
-        }
-        XCTAssertThrowsError(try AgentCgroups.select(cgroup.path + "/../escape", hierarchy: hierarchy)) { error in
-            XCTAssertEqual(error as? CgroupError, .notInHierarchy(path: self.cgroup.path + "/../escape"))
-        }
-        XCTAssertThrowsError(try AgentCgroups.select(cgroup.path + "/missing", hierarchy: hierarchy)) { error in
-            XCTAssertEqual(error as? CgroupError, .missing(path: self.cgroup.path + "/missing"))
-        }
+        assertThrows(CgroupError.notInHierarchy(path: "/tmp")) { try AgentCgroups.select("/tmp", hierarchy: hierarchy) }
+        assertThrows(CgroupError.notInHierarchy(path: cgroup.path + "/../escape")) { try AgentCgroups.select(cgroup.path + "/../escape", hierarchy: hierarchy) }
+        assertThrows(CgroupError.missing(path: cgroup.path + "/missing")) { try AgentCgroups.select(cgroup.path + "/missing", hierarchy: hierarchy) }
         // The test runner's own cgroup carries no delegation mark from systemd.
         let own = try XCTUnwrap(hierarchy.cgroup(of: 0))
         if !CgroupHierarchy.isDelegated(own) {

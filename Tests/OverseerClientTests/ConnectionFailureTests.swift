@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerClient
@@ -30,8 +31,8 @@ final class ConnectionFailureTests: XCTestCase {
         try await withTempDirectory { directory, group in
             let path = directory + "/absent.sock"
             let client = UnixHTTPClient(socketPath: path, eventLoopGroup: group)
-            await XCTAssertThrowsClientError(.socketMissing(path)) { _ = try await client.send(.get("/agents")) }
-            await XCTAssertThrowsClientError(.socketMissing(path)) { _ = try await client.stream(.get("/events")) }
+            await assertThrowsAsync(ClientError.socketMissing(path)) { _ = try await client.send(.get("/agents")) }
+            await assertThrowsAsync(ClientError.socketMissing(path)) { _ = try await client.stream(.get("/events")) }
             XCTAssertEqual(
                 ClientError.socketMissing(path).description,
                 "no supervisor socket at \(path) — is `overseer serve` running?"
@@ -47,8 +48,8 @@ final class ConnectionFailureTests: XCTestCase {
             XCTAssertEqual(stat(path, &info), 0, "stale socket file was not created")
             XCTAssertEqual(info.st_mode & S_IFMT, S_IFSOCK)
             let client = UnixHTTPClient(socketPath: path, eventLoopGroup: group)
-            await XCTAssertThrowsClientError(.connectionRefused(path)) { _ = try await client.send(.get("/agents")) }
-            await XCTAssertThrowsClientError(.connectionRefused(path)) {
+            await assertThrowsAsync(ClientError.connectionRefused(path)) { _ = try await client.send(.get("/agents")) }
+            await assertThrowsAsync(ClientError.connectionRefused(path)) {
                 _ = try await client.send(.get("/agents"), timeout: .seconds(2))
             }
         }
@@ -63,7 +64,7 @@ final class ConnectionFailureTests: XCTestCase {
             XCTAssertEqual(chmod(locked, 0), 0)
             defer { chmod(locked, 0o700) }
             let client = UnixHTTPClient(socketPath: locked + "/s.sock", eventLoopGroup: group)
-            await XCTAssertThrowsClientError(.permissionDenied(locked + "/s.sock")) { _ = try await client.send(.get("/")) }
+            await assertThrowsAsync(ClientError.permissionDenied(locked + "/s.sock")) { _ = try await client.send(.get("/")) }
         }
     }
 

@@ -101,7 +101,7 @@ final class SSEParserTests: XCTestCase {
         }
         continuation.finish()
         var events: [SSEEvent] = []
-        for try await event in chunks.sseEvents { events.append(event) }
+        for try await event in SSEEventSequence(chunks) { events.append(event) }
         XCTAssertEqual(events, Self.sampleEvents)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerClient
@@ -162,7 +163,7 @@ final class UnixHTTPClientTests: XCTestCase {
     func testTimeoutClosesConnection() async throws {
         try await withServer { server, client in
             let start = ContinuousClock.now
-            await XCTAssertThrowsClientError(.timeout) {
+            await assertThrowsAsync(ClientError.timeout) {
                 _ = try await client.send(.get("/hang"), timeout: .milliseconds(200))
             }
             XCTAssertLessThan(ContinuousClock.now - start, .seconds(3))
@@ -187,23 +188,8 @@ final class UnixHTTPClientTests: XCTestCase {
 
     func testServerClosingWithoutAnswerIsConnectionReset() async throws {
         try await withServer { _, client in
-            await XCTAssertThrowsClientError(.connectionReset) { _ = try await client.send(.get("/drop")) }
-            await XCTAssertThrowsClientError(.connectionReset) { _ = try await client.stream(.get("/drop")) }
+            await assertThrowsAsync(ClientError.connectionReset) { _ = try await client.send(.get("/drop")) }
+            await assertThrowsAsync(ClientError.connectionReset) { _ = try await client.stream(.get("/drop")) }
         }
-    }
-}
-
-/// Asserts that `body` throws exactly `expected`.
-func XCTAssertThrowsClientError(
-    _ expected: ClientError,
-    file: StaticString = #filePath,
-    line: UInt = #line,
-    _ body: () async throws -> Void
-) async {
-    do {
-        try await body()
-        XCTFail("expected \(expected), nothing was thrown", file: file, line: line)
-    } catch {
-        XCTAssertEqual(error as? ClientError, expected, "wrong error: \(error)", file: file, line: line)
     }
 }

@@ -71,36 +71,12 @@ final class DeliveryStoreCostTests: DeliveryStoreTestCase {
                 smallTimes += try cycleTimes(small, id: "r\(round)-c\(cycle)")
                 largeTimes += try cycleTimes(large, id: "r\(round)-c\(cycle)")
             }
-            let ratio = StoreBenchmark.median(largeTimes) / StoreBenchmark.median(smallTimes)
+            let ratio = median(largeTimes) / median(smallTimes)
             ratios.append(ratio)
             if ratio < 3 { break }
         }
         XCTAssertLessThan(try XCTUnwrap(ratios.last), 3, "10,000-pending / 10-pending median ratios per round: \(ratios)")
         XCTAssertEqual(try large.pendingCount(), 10_000)
-    }
-
-    func testTheBenchmarkProducesAFullTableAndCleansUp() throws {
-        let options = StoreBenchmark.Options(pendingSizes: [5, 50], storeCycles: 3, peerCycles: 2, warmupCycles: 1)
-        let result = try StoreBenchmark.run(in: directory, options: options)
-        XCTAssertEqual(result.pendingSizes, [5, 50])
-        XCTAssertEqual(result.rows.count, 4)
-        XCTAssertEqual(result.rows.map(\.samples), [[12, 12], [3, 3], [8, 8], [8, 8]])
-        for row in result.rows {
-            XCTAssertTrue(row.medianMicroseconds.allSatisfy { $0 > 0 }, "\(row)")
-            XCTAssertEqual(row.ratio, row.medianMicroseconds[1] / row.medianMicroseconds[0], accuracy: 1e-9)
-        }
-        let table = result.markdownTable().split(separator: "\n")
-        XCTAssertEqual(table.count, 6)
-        XCTAssertTrue(table[0].hasPrefix("| approach") && table[0].contains("50 / 5"), String(table[0]))
-        let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        XCTAssertTrue(json.contains("\"median_microseconds\"") && json.contains("\"pending_sizes\""), json)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
-    }
-
-    func testMedianOfOddAndEvenCounts() {
-        XCTAssertEqual(StoreBenchmark.median([5, 1, 3]), 3)
-        XCTAssertEqual(StoreBenchmark.median([4, 1, 3, 2]), 2.5)
-        XCTAssertEqual(StoreBenchmark.median([]), 0)
     }
 
     /// Adds `pending` queued deliveries of agent alpha in one transaction.
@@ -110,6 +86,13 @@ final class DeliveryStoreCostTests: DeliveryStoreTestCase {
                 _ = try DeliveryStore.enqueue(db, request("seed-\(index)"), cap: 1_000_000, now: 1)
             }
         }
+    }
+
+    /// The median (mean of the middle two for an even count).
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Microseconds of each of the four mutations of one steady-state cycle.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerDelivery
@@ -21,7 +22,6 @@ final class DeliveryStorePersistenceTests: DeliveryStoreTestCase {
         XCTAssertEqual(after, before)
         XCTAssertEqual(try reopened.pending(agent: "alpha").map(\.id), ["q1"])
         XCTAssertEqual(try reopened.pendingCount(), 2)
-        XCTAssertEqual(try reopened.agentsWithPending(), ["alpha", "beta"])
         XCTAssertEqual(try reopened.recoverInterrupted(), [])
         let next = try reopened.enqueue(request("q3"), now: 7)
         XCTAssertGreaterThan(next.delivery.sequence, before.map(\.sequence).max() ?? 0)
@@ -136,7 +136,7 @@ final class DeliveryStorePersistenceTests: DeliveryStoreTestCase {
     }
 
     func testAStoreRefusesAnAttemptLimitBelowOne() {
-        assertThrows(.invalidArgument(name: "maximumAttempts", reason: "must be at least 1, got 0")) { () throws(DeliveryError) in
+        assertThrows(DeliveryError.invalidArgument(name: "maximumAttempts", reason: "must be at least 1, got 0")) { () throws(DeliveryError) in
             try DeliveryStore(path: storePath, maximumAttempts: 0)
         }
     }

@@ -1,3 +1,4 @@
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerDelivery
@@ -64,7 +65,7 @@ final class DeliveryStoreTransitionTests: DeliveryStoreTestCase {
                     XCTAssertEqual(stored.history?.last?.event, mutation.historyEvent, id)
                     XCTAssertEqual(stored.history?.count, (before.history?.count ?? 0) + 1, id)
                 } else {
-                    assertThrows(.illegalTransition(id: id, from: from, to: mutation.target)) { () throws(DeliveryError) in
+                    assertThrows(DeliveryError.illegalTransition(id: id, from: from, to: mutation.target)) { () throws(DeliveryError) in
                         try mutation.perform(on: store, id: id)
                     }
                     XCTAssertEqual(try store.delivery(id: id), before, "an illegal transition changes nothing: \(id)")
@@ -77,8 +78,8 @@ final class DeliveryStoreTransitionTests: DeliveryStoreTestCase {
 
     func testAnUnknownIDIsNotFound() throws {
         let store = try openStore()
-        assertThrows(.notFound(id: "ghost")) { () throws(DeliveryError) in try store.markInjected(id: "ghost") }
-        assertThrows(.notFound(id: "ghost")) { () throws(DeliveryError) in try store.markRetry(id: "ghost", reason: "x") }
+        assertThrows(DeliveryError.notFound(id: "ghost")) { () throws(DeliveryError) in try store.markInjected(id: "ghost") }
+        assertThrows(DeliveryError.notFound(id: "ghost")) { () throws(DeliveryError) in try store.markRetry(id: "ghost", reason: "x") }
         XCTAssertNil(try store.delivery(id: "ghost"))
     }
 

@@ -45,19 +45,6 @@ class DeliveryStoreTestCase: XCTestCase {
             interrupt: interrupt, awaitNextIncarnation: awaitNext)
     }
 
-    /// Asserts that `body` throws exactly `expected`.
-    func assertThrows<T>(
-        _ expected: DeliveryError, file: StaticString = #filePath, line: UInt = #line,
-        _ body: () throws(DeliveryError) -> T
-    ) {
-        do {
-            _ = try body()
-            XCTFail("expected \(expected), nothing was thrown", file: file, line: line)
-        } catch {
-            XCTAssertEqual(error, expected, file: file, line: line)
-        }
-    }
-
     /// Queued counts as the triggers keep them, and as counted from the rows.
     func queueCounters(_ store: DeliveryStore) throws -> (kept: [String: Int], counted: [String: Int]) {
         try store.queue.read { db in

@@ -1,4 +1,5 @@
 import Foundation
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerIdempotency
@@ -111,13 +112,13 @@ final class CheckpointStoreTests: IdempotencyTestCase {
 
     func testInvalidArgumentsAreRejected() throws {
         let store = try openCheckpoints()
-        assertThrows(.invalidArgument(name: "agent", reason: "must not be empty")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidArgument(name: "agent", reason: "must not be empty")) { () throws(IdempotencyError) in
             try store.advance(agent: "", generation: 1, index: 1)
         }
-        assertThrows(.invalidArgument(name: "generation", reason: "must not be negative, got -1")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidArgument(name: "generation", reason: "must not be negative, got -1")) { () throws(IdempotencyError) in
             try store.advance(agent: "a", generation: -1, index: 1)
         }
-        assertThrows(.invalidArgument(name: "index", reason: "must not be negative, got -2")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidArgument(name: "index", reason: "must not be negative, got -2")) { () throws(IdempotencyError) in
             try store.advance(agent: "a", generation: 1, index: -2)
         }
         XCTAssertEqual(try store.all(), [])

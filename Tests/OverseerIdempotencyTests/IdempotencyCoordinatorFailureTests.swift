@@ -1,4 +1,5 @@
 import Foundation
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerIdempotency
@@ -38,7 +39,7 @@ final class IdempotencyCoordinatorFailureTests: IdempotencyTestCase {
     func testAnInvalidKeyIsRejectedWithoutRunning() async throws {
         let coordinator = try openCoordinator()
         let runs = Counter()
-        await assertThrowsAsync(.invalidKey(key: "bad\u{1}", reason: "a control character at byte 3; only printable ASCII (0x20-0x7E) is allowed")) {
+        await assertThrowsAsync(IdempotencyError.invalidKey(key: "bad\u{1}", reason: "a control character at byte 3; only printable ASCII (0x20-0x7E) is allowed")) {
             () async throws(IdempotencyError) in
             try await coordinator.perform(key: "bad\u{1}", fingerprint: "fp") { runs.increment(); return reply("x") }
         }
@@ -79,7 +80,7 @@ final class IdempotencyCoordinatorFailureTests: IdempotencyTestCase {
         let coordinator = try openCoordinator()
         try coordinator.store.close()
         let runs = Counter()
-        await assertThrowsAsync(.database(path: storePath, operation: "lookup", message: "the store is closed")) {
+        await assertThrowsAsync(IdempotencyError.database(path: storePath, operation: "lookup", message: "the store is closed")) {
             () async throws(IdempotencyError) in
             try await coordinator.perform(key: "k", fingerprint: "fp") { runs.increment(); return reply("x") }
         }
@@ -89,7 +90,7 @@ final class IdempotencyCoordinatorFailureTests: IdempotencyTestCase {
 
     func testSettingsAreValidated() throws {
         let store = try openStore()
-        assertThrows(.invalidArgument(name: "maxEntries", reason: "must be at least 1, got 0")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidArgument(name: "maxEntries", reason: "must be at least 1, got 0")) { () throws(IdempotencyError) in
             try IdempotencyCoordinator(store: store, maxEntries: 0)
         }
         let coordinator = try IdempotencyCoordinator(path: directory + "/other.sqlite", ttl: 42, maxEntries: 7)

@@ -1,4 +1,5 @@
 import Foundation
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerIdempotency
@@ -53,13 +54,13 @@ final class IdempotencyCoordinatorTests: IdempotencyTestCase {
         let running = await eventually { started.current == 1 }
         XCTAssertTrue(running)
         let otherRuns = Counter()
-        await assertThrowsAsync(.keyReused(key: "k")) { () async throws(IdempotencyError) in
+        await assertThrowsAsync(IdempotencyError.keyReused(key: "k")) { () async throws(IdempotencyError) in
             try await coordinator.perform(key: "k", fingerprint: "fp-b") { otherRuns.increment(); return reply("b") }
         }
         gate.open()
         let outcome = try await first.value
         XCTAssertEqual(outcome, .fresh(reply("a")))
-        await assertThrowsAsync(.keyReused(key: "k")) { () async throws(IdempotencyError) in
+        await assertThrowsAsync(IdempotencyError.keyReused(key: "k")) { () async throws(IdempotencyError) in
             try await coordinator.perform(key: "k", fingerprint: "fp-b") { otherRuns.increment(); return reply("b") }
         }
         XCTAssertEqual(otherRuns.current, 0)
@@ -112,7 +113,7 @@ final class IdempotencyCoordinatorTests: IdempotencyTestCase {
         let fresh = try await coordinator.perform(key: "k", fingerprint: "fp-b") { reply("b") }
         XCTAssertEqual(fresh, .fresh(reply("b")))
         XCTAssertEqual(try coordinator.store.lookup(key: "k")?.fingerprint, "fp-b")
-        await assertThrowsAsync(.invalidKey(key: "", reason: "must not be empty")) { () async throws(IdempotencyError) in
+        await assertThrowsAsync(IdempotencyError.invalidKey(key: "", reason: "must not be empty")) { () async throws(IdempotencyError) in
             try await coordinator.forget(key: "")
         }
     }
@@ -131,7 +132,7 @@ final class IdempotencyCoordinatorTests: IdempotencyTestCase {
         let isRunning = await eventually { started.current == 1 }
         XCTAssertTrue(isRunning)
         XCTAssertTrue(coordinator.isInFlight(key: "k"))
-        await assertThrowsAsync(.keyInFlight(key: "k")) { () async throws(IdempotencyError) in
+        await assertThrowsAsync(IdempotencyError.keyInFlight(key: "k")) { () async throws(IdempotencyError) in
             try await coordinator.forget(key: "k")
         }
         gate.open()

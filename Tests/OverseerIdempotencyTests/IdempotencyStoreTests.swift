@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OverseerTestSupport
 import XCTest
 
 @testable import OverseerIdempotency
@@ -141,21 +142,21 @@ final class IdempotencyStoreTests: IdempotencyTestCase {
     func testAFileThatIsNotADatabaseIsReportedAndLeftUntouched() throws {
         let junk = Data(repeating: 0x42, count: 8_192)
         XCTAssertTrue(FileManager.default.createFile(atPath: storePath, contents: junk))
-        assertThrows(.corruptDatabase(path: storePath, message: "file is not a database")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.corruptDatabase(path: storePath, message: "file is not a database")) { () throws(IdempotencyError) in
             try IdempotencyStore(path: storePath)
         }
         XCTAssertEqual(FileManager.default.contents(atPath: storePath), junk)
     }
 
     func testInvalidArgumentsAreRejectedNamingTheArgument() throws {
-        assertThrows(.invalidArgument(name: "ttl", reason: "must be a positive number of seconds, got 0.0")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidArgument(name: "ttl", reason: "must be a positive number of seconds, got 0.0")) { () throws(IdempotencyError) in
             try IdempotencyStore(path: storePath, ttl: 0)
         }
         let store = try openStore()
-        assertThrows(.invalidArgument(name: "maxEntries", reason: "must be at least 1, got 0")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidArgument(name: "maxEntries", reason: "must be at least 1, got 0")) { () throws(IdempotencyError) in
             try store.prune(now: 1, ttl: 10, maxEntries: 0)
         }
-        assertThrows(.invalidKey(key: "", reason: "must not be empty")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.invalidKey(key: "", reason: "must not be empty")) { () throws(IdempotencyError) in
             try store.save(key: "", fingerprint: "f", response: reply("x"), now: 1)
         }
         XCTAssertEqual(try store.count(), 0)
@@ -166,10 +167,10 @@ final class IdempotencyStoreTests: IdempotencyTestCase {
         try store.save(key: "k", fingerprint: "f", response: reply("k"), now: 1)
         try store.close()
         try store.close()
-        assertThrows(.database(path: storePath, operation: "lookup", message: "the store is closed")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.database(path: storePath, operation: "lookup", message: "the store is closed")) { () throws(IdempotencyError) in
             try store.lookup(key: "k", now: 1)
         }
-        assertThrows(.database(path: storePath, operation: "save", message: "the store is closed")) { () throws(IdempotencyError) in
+        assertThrows(IdempotencyError.database(path: storePath, operation: "save", message: "the store is closed")) { () throws(IdempotencyError) in
             try store.save(key: "k2", fingerprint: "f", response: reply("k2"), now: 1)
         }
         XCTAssertNotNil(try openStore().lookup(key: "k", now: 1))

@@ -67,32 +67,6 @@ class IdempotencyTestCase: XCTestCase {
         try connection.read("count rows") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
     }
 
-    /// Asserts that `body` throws exactly `expected`.
-    func assertThrows<T>(
-        _ expected: IdempotencyError, file: StaticString = #filePath, line: UInt = #line,
-        _ body: () throws(IdempotencyError) -> T
-    ) {
-        do {
-            _ = try body()
-            XCTFail("expected \(expected), nothing was thrown", file: file, line: line)
-        } catch {
-            XCTAssertEqual(error, expected, file: file, line: line)
-        }
-    }
-
-    /// Asserts that the async `body` throws exactly `expected`.
-    func assertThrowsAsync<T>(
-        _ expected: IdempotencyError, file: StaticString = #filePath, line: UInt = #line,
-        _ body: () async throws(IdempotencyError) -> T
-    ) async {
-        do {
-            _ = try await body()
-            XCTFail("expected \(expected), nothing was thrown", file: file, line: line)
-        } catch {
-            XCTAssertEqual(error, expected, file: file, line: line)
-        }
-    }
-
     /// Microseconds `body` took.
     func microseconds(_ body: () throws -> Void) rethrows -> Double {
         let clock = ContinuousClock()

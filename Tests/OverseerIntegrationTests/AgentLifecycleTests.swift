@@ -74,8 +74,9 @@ final class AgentLifecycleTests: SupervisorTestCase {
         // The orphan exits 0.3 s after its parent; once it has, the supervisor must have reaped it.
         let orphanExited = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", info.id).isEmpty }
         XCTAssertTrue(orphanExited)
-        try await Task.sleep(for: .milliseconds(300))
-        XCTAssertEqual(TestProcesses.zombies(parent: supervisor.pid), [], "orphans re-parented to the supervisor are reaped")
+        let supervisorPID = supervisor.pid
+        let noZombies = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.zombies(parent: supervisorPID).isEmpty }
+        XCTAssertTrue(noZombies, "orphans re-parented to the supervisor are reaped: \(TestProcesses.zombies(parent: supervisorPID))")
 
         _ = try await spawn("killed", ["sleep", "600"])
         let killedInfo = try await client.send(.get("/v1/agents/killed")).decode(AgentView.self)
@@ -94,12 +95,15 @@ final class AgentLifecycleTests: SupervisorTestCase {
         XCTAssertEqual(first.dropped, 0)
         XCTAssertEqual(Data(base64Encoded: first.data).map { String(decoding: $0, as: UTF8.self) }, first.text)
 
-        // A long poll from the end returns as soon as new output arrives.
+        // A long poll from the end returns with the new output, well before its 20 s wait ends
+        // (OutputRingTests proves a parked waiter wakes; here the poll may also arrive after it).
         let http = client
+        let clock = ContinuousClock()
+        let polledAt = clock.now
         async let polled = http.send(.get("/v1/agents/out/output?cursor=\(first.next)&wait=20&format=raw"), timeout: .seconds(30))
-        try await Task.sleep(for: .milliseconds(200))
         try await send("out", "go")
         let raw = try await polled
+        XCTAssertLessThan(clock.now - polledAt, .seconds(10))
         XCTAssertEqual(raw.status, 200)
         XCTAssertEqual(raw.header("Overseer-Start"), "\(first.next)")
         let next = try XCTUnwrap(UInt64(raw.header("Overseer-Next-Cursor") ?? ""))
@@ -126,7 +130,7 @@ final class AgentLifecycleTests: SupervisorTestCase {
             }
             return types
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The stream is subscribed before its response head is sent: no event can be missed.
         _ = try await spawn("ev", ["sleep", "600"])
         _ = try await release("ev")
         let types = try await collector.value

@@ -40,7 +40,8 @@ final class CommandStreamTests: DeliveryTestCase {
         XCTAssertEqual(replay.map(\.status), [.replayed, .replayed, .replayed], "\(replay)")
         let agents = try await client.send(.get("/v1/agents")).decode(AgentList.self).agents
         XCTAssertEqual(agents.map(\.name), [], "a replayed spawn never resurrects a released agent")
-        try await Task.sleep(for: .milliseconds(300))
+        // Ground truth: no process of the supervisor is left that could type a second copy.
+        XCTAssertEqual(TestProcesses.children(of: supervisor.pid), [])
         XCTAssertEqual(lines(of: file), ["streamed once"], "one message typed")
         let marks = try await checkpoints()
         XCTAssertEqual(marks.count, 1)

@@ -42,8 +42,8 @@ final class DeliveryTests: DeliveryTestCase {
         XCTAssertEqual(final.state, .unverified)
         XCTAssertEqual(final.verification, .timeoutFallback)
         XCTAssertTrue(final.reason?.contains("no echo within 2 s") ?? false, "\(final)")
-        try await Task.sleep(for: .seconds(1))
-        XCTAssertEqual(lines(of: file), ["nobody echoes this"], "typed exactly once, never re-injected")
+        try await typeSentinel("silent", after: file)
+        XCTAssertEqual(lines(of: file), ["nobody echoes this", Self.sentinel], "typed exactly once, never re-injected")
     }
 
     func testOutputFromBeforeTheInjectionDoesNotVerify() async throws {
@@ -67,8 +67,8 @@ final class DeliveryTests: DeliveryTestCase {
         XCTAssertTrue(conflict.text.contains("same") && conflict.text.contains("text"), conflict.text)
         let final = try await verdict("same")
         XCTAssertEqual(final.state, .verified)
-        try await Task.sleep(for: .milliseconds(500))
-        XCTAssertEqual(lines(of: file), ["only once"])
+        try await typeSentinel("dup", after: file)
+        XCTAssertEqual(lines(of: file), ["only once", Self.sentinel])
     }
 
     func testBadInputIsRefusedAndNothingIsStored() async throws {
@@ -94,6 +94,17 @@ final class DeliveryTests: DeliveryTestCase {
         XCTAssertEqual(pending.deliveries.count, 0)
     }
 
+    static let sentinel = "sentinel-line"
+
+    /// Types a line as raw input behind everything typed so far and waits until the agent has
+    /// written it to `file`: whatever was typed before it has arrived by then too.
+    func typeSentinel(_ agent: String, after file: String) async throws {
+        let typed = try await request(.post, "/v1/agents/\(agent)/input", json: #"{"text": "\#(Self.sentinel)", "enter": true}"#)
+        XCTAssertEqual(typed.status, 200, typed.text)
+        let arrived = await TestProcesses.waitUntilAsync(timeout: 10) { self.lines(of: file).last == Self.sentinel }
+        XCTAssertTrue(arrived, "the sentinel line never arrived: \(lines(of: file))")
+    }
+
     func errorField(_ body: String) -> String? {
         struct Body: Decodable { struct Detail: Decodable { var field: String? }; var error: Detail }
         return (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.error.field
@@ -113,7 +124,7 @@ final class DeliveryTests: DeliveryTestCase {
             }
             return dropped
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The stream is subscribed before its response head is sent: no event can be missed.
         var evictedInAnswers: [String] = []
         for index in 0..<300 {
             let posted = try await post("later", id: "q\(index)", text: "message \(index)", awaitNext: true)
@@ -138,8 +149,8 @@ final class DeliveryTests: DeliveryTestCase {
         let run = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-cat", "--message", "typed by the cli", "--id", "cli-1", "--wait"], directory: supervisor.directory)
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("cli-1: verified (echo)"), run.stdout)
-        _ = try await spawn("cli-silent", ["sh", "-c", "stty -echo; while read l; do :; done"])
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await spawn("cli-silent", ["sh", "-c", "stty -echo; echo echo-off; while read l; do :; done"])
+        _ = try await waitForOutput("cli-silent", containing: "echo-off")
         let silent = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-silent", "--message", "unseen", "--wait"], directory: supervisor.directory)
         XCTAssertEqual(silent.status, 7, silent.stdout + silent.stderr)
         let usage = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-cat", "--wait"], directory: supervisor.directory)

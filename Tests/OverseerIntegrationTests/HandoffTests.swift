@@ -18,6 +18,15 @@ final class HandoffTests: SupervisorTestCase {
         try XCTUnwrap(try RegistryStore(path: registryPath).load())
     }
 
+    /// Waits until the supervisor has rewritten the registry since `document` (its heartbeat moved on).
+    func waitForRewrite(after document: RegistryDocument) async throws {
+        let previous = document.supervisor?.heartbeatAt ?? 0
+        let rewritten = await TestProcesses.waitUntilAsync(timeout: 10) {
+            ((try? self.registry())?.supervisor?.heartbeatAt ?? 0) > previous
+        }
+        XCTAssertTrue(rewritten, "the registry was not rewritten within 10 s")
+    }
+
     func reap(_ extra: [String] = []) throws -> (CommandResult, ReapReport?) {
         _ = FileManager.default.createFile(atPath: supervisor.directory + "/none.toml", contents: Data())
         let result = try CommandRunner.run([SupervisorProcess.binaryPath, "reap", "--json", "--registry", registryPath, "--kill-grace", "1", "--config", supervisor.directory + "/none.toml"] + extra,
@@ -59,8 +68,9 @@ final class HandoffTests: SupervisorTestCase {
         XCTAssertEqual(Set(handoff.agents), ["a", "b"])
         XCTAssertTrue(handoff.persisted)
         // On disk before the answer, and still there after heartbeat rewrites.
-        XCTAssertEqual(Set(try registry().agents.filter { $0.state == .dispatchFailed }.map(\.name)), ["a", "b"])
-        try await Task.sleep(for: .milliseconds(800))
+        let answered = try registry()
+        XCTAssertEqual(Set(answered.agents.filter { $0.state == .dispatchFailed }.map(\.name)), ["a", "b"])
+        try await waitForRewrite(after: answered)
         XCTAssertEqual(Set(try registry().agents.filter { $0.state == .dispatchFailed }.map(\.name)), ["a", "b"])
 
         let before = Set(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", a.id) + TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", b.id))
@@ -74,7 +84,7 @@ final class HandoffTests: SupervisorTestCase {
         XCTAssertTrue(TestProcesses.isAlive(supervisor.pid), "the supervisor is protected")
 
         // Consumed entries are never written back by the supervisor's next rewrites.
-        try await Task.sleep(for: .milliseconds(800))
+        try await waitForRewrite(after: try registry())
         XCTAssertEqual(try registry().agents.map(\.name), ["bystander"])
         let info = try await client.send(.get("/v1/agents/a")).decode(AgentView.self)
         XCTAssertEqual(info.handoff, .consumed)
@@ -103,7 +113,7 @@ final class HandoffTests: SupervisorTestCase {
         // A new instance keeps the previous instance's entries.
         try supervisor.start(extraArguments: ["--kill-grace", "2"], environment: supervisorEnvironment)
         let left = try await spawn("left", ["sh", "-c", "trap '' HUP; sleep 600 & wait"])
-        try await Task.sleep(for: .milliseconds(500))
+        // A spawn is answered only once the registry holds it.
         XCTAssertEqual(Set(try registry().agents.map(\.name)), ["handed", "left"])
 
         // SIGKILL the supervisor: the next pass reaps everything it left.

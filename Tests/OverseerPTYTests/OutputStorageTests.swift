@@ -1,5 +1,5 @@
 import Foundation
-import OverseerPTY
+@testable import OverseerPTY
 import OverseerTestSupport
 import XCTest
 
@@ -38,18 +38,37 @@ final class OutputRingTests: XCTestCase {
 
         started = clock.now
         async let waited: Void = ring.waitForData(after: 0, timeout: .seconds(10))
-        try? await Task.sleep(for: .milliseconds(50))
+        await waitUntilParked(ring)
         ring.append(Array("x".utf8))
         await waited
         XCTAssertLessThan(clock.now - started, .seconds(5), "wakes on data")
 
         started = clock.now
         async let closed: Void = ring.waitForData(after: 1, timeout: .seconds(10))
-        try? await Task.sleep(for: .milliseconds(50))
+        await waitUntilParked(ring)
         ring.close()
         await closed
         XCTAssertLessThan(clock.now - started, .seconds(5), "wakes on close")
         XCTAssertTrue(ring.read(from: 1).closed)
+    }
+
+    func testAWaiterCancelledBeforeItParksReturnsAtOnce() async {
+        let ring = OutputRing(capacity: 64)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let waiter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await ring.waitForData(after: 0, timeout: .seconds(10))
+        }
+        await waiter.value
+        XCTAssertLessThan(clock.now - started, .seconds(5), "a cancelled waiter must not sit out its timeout")
+        XCTAssertEqual(ring.state.withLock { $0.waiters.count }, 0)
+    }
+
+    /// Waits until a waiter is parked on the ring (registered, not yet woken).
+    private func waitUntilParked(_ ring: OutputRing) async {
+        let parked = await TestProcesses.waitUntilAsync(timeout: 5) { ring.state.withLock { $0.waiters.count } == 1 }
+        XCTAssertTrue(parked, "the waiter never parked")
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import OverseerProcess
 @testable import OverseerRegistry
+import OverseerTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -81,7 +82,6 @@ final class FactoryRegistryTests: XCTestCase {
         XCTAssertEqual(registry.heartbeatPath, "/run/factory/heartbeat.json")
         XCTAssertEqual(registry.updatedAtMs, 1_795_462_200_123)
         XCTAssertEqual(try XCTUnwrap(registry.updatedAt?.epochSeconds), 1_795_462_200.123, accuracy: 0.0005)
-        XCTAssertEqual(registry.updatedAtSeconds, 1_795_462_200.123)
         XCTAssertEqual(registry.agents.map(\.name), ["worker-1", "worker-2"])
         let worker = registry.agents[0]
         XCTAssertEqual(worker.role, "coder")
@@ -104,7 +104,6 @@ final class FactoryRegistryTests: XCTestCase {
     func testUpdatedAtAsNumberAndMissingOptionals() throws {
         let seconds = try FactoryRegistry.parse(Array("{\"updatedAt\": 1795462200.5, \"agents\": [{\"name\": \"a\"}]}".utf8))
         XCTAssertEqual(seconds.updatedAt, .number(1_795_462_200.5))
-        XCTAssertEqual(seconds.updatedAtSeconds, 1_795_462_200.5)
         XCTAssertEqual(seconds.agents, [FactoryAgent(name: "a")])
         XCTAssertNil(seconds.pid)
         let millis = try FactoryRegistry.parse(Array("{\"updatedAt\": 1795462200500, \"updatedAtMs\": \"1795462200500\", \"pid\": \"77\", \"agents\": []}".utf8))
@@ -147,7 +146,7 @@ final class FactoryRegistryTests: XCTestCase {
         let text = "{\"pid\": 1, \"agents\": [{\"name\": \"a\", \"pids\": [-1]}]}"
         try Files.write(path, text)
         let raw = try XCTUnwrap(try RegistryStore(path: path).loadRaw())
-        guard case .corrupt(let reportedPath, let movedTo, let reason) = registryError({ try FactoryRegistry.decode(raw, path: path) }) else {
+        guard case .corrupt(let reportedPath, let movedTo, let reason) = thrownError(RegistryError.self, { try FactoryRegistry.decode(raw, path: path) }) else {
             return XCTFail("expected .corrupt")
         }
         XCTAssertEqual(reportedPath, path)
@@ -189,7 +188,7 @@ final class FactoryRegistryTests: XCTestCase {
         try Files.write(path, "{")
         let store = RegistryStore(path: path)
         var calls = 0
-        let error = registryError {
+        let error = thrownError(RegistryError.self) {
             try store.loadValidated { _ -> ParseOutcome<FactoryRegistry> in
                 calls += 1
                 try? Files.write(path, "{" + String(repeating: " ", count: calls))
@@ -204,18 +203,18 @@ final class FactoryRegistryTests: XCTestCase {
 
     func testFactoryFilesGetTheSameTrustChecks() throws {
         try Files.write(path, "{\"pid\": 1, \"agents\": [{\"name\": \"a\"}]}", mode: 0o666)
-        guard case .untrusted = registryError({ try RegistryStore(path: path).loadRaw() }) else { return XCTFail("expected .untrusted") }
-        guard case .untrusted = registryError({ try RegistryStore(path: path).loadFactory() }) else { return XCTFail("expected .untrusted") }
+        guard case .untrusted = thrownError(RegistryError.self, { try RegistryStore(path: path).loadRaw() }) else { return XCTFail("expected .untrusted") }
+        guard case .untrusted = thrownError(RegistryError.self, { try RegistryStore(path: path).loadFactory() }) else { return XCTFail("expected .untrusted") }
         XCTAssertEqual(chmod(path, 0o600), 0)
         XCTAssertEqual(chown(path, 65534, 65534), 0)
-        guard case .untrusted = registryError({ try RegistryStore(path: path).loadRaw() }) else { return XCTFail("expected .untrusted") }
+        guard case .untrusted = thrownError(RegistryError.self, { try RegistryStore(path: path).loadRaw() }) else { return XCTFail("expected .untrusted") }
     }
 
     func testLoadFactoryRefusesAnOverseerRegistry() throws {
         let store = RegistryStore(path: path)
         try store.save(.sample())
         let bytes = Files.bytes(path)
-        XCTAssertRegistryError(.wrongFormat(path: path, found: .overseer), try store.loadFactory())
+        assertThrows(RegistryError.wrongFormat(path: path, found: .overseer)) { try store.loadFactory() }
         XCTAssertEqual(Files.bytes(path), bytes)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import OverseerProcess
 @testable import OverseerRegistry
 import Synchronization
+import OverseerTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -77,7 +78,7 @@ final class RegistryStoreTests: XCTestCase {
     func testFailedSaveIntoPathUnderARegularFileLeavesEverythingAlone() throws {
         try Files.write(temp.file("blocker"), "precious")
         let blocked = RegistryStore(path: temp.file("blocker/registry.json"))
-        guard case .io = registryError({ try blocked.save(.sample()) }) else { return XCTFail("expected .io") }
+        guard case .io = thrownError(RegistryError.self, { try blocked.save(.sample()) }) else { return XCTFail("expected .io") }
         XCTAssertEqual(Files.bytes(temp.file("blocker")), Array("precious".utf8))
         XCTAssertEqual(temp.listing(), ["blocker"])
     }
@@ -93,7 +94,7 @@ final class RegistryStoreTests: XCTestCase {
         small.rlim_cur = 256
         let previousHandler = signal(SIGXFSZ, SIG_IGN)
         XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &small), 0)
-        let error = registryError { try store.save(.sample(count: 50)) }
+        let error = thrownError(RegistryError.self) { try store.save(.sample(count: 50)) }
         setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved)
         signal(SIGXFSZ, previousHandler)
         guard case .io(_, let operation, let err) = error else { return XCTFail("expected .io, got \(String(describing: error))") }
@@ -108,7 +109,7 @@ final class RegistryStoreTests: XCTestCase {
         // The target is a non-empty directory: everything succeeds up to rename(2).
         XCTAssertEqual(mkdir(store.path, 0o700), 0)
         try Files.write(store.path + "/inside", "keep")
-        guard case .io(_, let operation, _) = registryError({ try store.save(.sample()) }) else { return XCTFail("expected .io") }
+        guard case .io(_, let operation, _) = thrownError(RegistryError.self, { try store.save(.sample()) }) else { return XCTFail("expected .io") }
         XCTAssertTrue(operation.contains("rename"), operation)
         XCTAssertEqual(temp.listing(), ["registry.json"])
         XCTAssertEqual(temp.listing(store.path), ["inside"])
@@ -166,7 +167,7 @@ final class RegistryStoreTests: XCTestCase {
 
     func testLockTimeoutIsReported() throws {
         let started = RegistryStore.monotonicNow()
-        let error = registryError { try store.withLock { try store.withLock(timeout: 0.3) { 1 } } }
+        let error = thrownError(RegistryError.self) { try store.withLock { try store.withLock(timeout: 0.3) { 1 } } }
         let elapsed = RegistryStore.monotonicNow() - started
         XCTAssertEqual(error, .lockTimeout(path: store.lockPath))
         XCTAssertGreaterThanOrEqual(elapsed, 0.3)
@@ -174,7 +175,7 @@ final class RegistryStoreTests: XCTestCase {
         XCTAssertTrue(error?.description.contains(store.lockPath) ?? false)
         // Released once the holder is done.
         XCTAssertEqual(try store.withLock(timeout: 0.1) { 2 }, 2)
-        XCTAssertRegistryError(.lockTimeout(path: store.lockPath), try store.withLock { try store.update(timeout: 0) { _ in } })
+        assertThrows(RegistryError.lockTimeout(path: store.lockPath)) { try store.withLock { try store.update(timeout: 0) { _ in } } }
     }
 
     func testLockWaitsForAnotherHolder() throws {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import OverseerRegistry
+import OverseerTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ final class RegistryTrustTests: XCTestCase {
     }
 
     func untrustedReason(_ body: () throws -> Any?, file: StaticString = #filePath, line: UInt = #line) -> String {
-        guard case .untrusted(let path, let reason) = registryError(body, file: file, line: line) else {
+        guard case .untrusted(let path, let reason) = thrownError(RegistryError.self, file: file, line: line, body) else {
             XCTFail("expected .untrusted", file: file, line: line)
             return ""
         }
@@ -38,7 +39,7 @@ final class RegistryTrustTests: XCTestCase {
             XCTAssertTrue(untrustedReason { try store.loadRaw() }.contains("writable by group or others"))
         }
         XCTAssertTrue(Files.exists(store.path), "a refused file is left in place")
-        let message = registryError { try store.load() }.map { "\($0)" } ?? ""
+        let message = thrownError(RegistryError.self) { try store.load() }.map { "\($0)" } ?? ""
         XCTAssertTrue(message.hasPrefix("refusing registry \(store.path): "), message)
         XCTAssertFalse(message.contains("\n"))
     }
@@ -88,7 +89,7 @@ final class RegistryTrustTests: XCTestCase {
         let garbage: [UInt8] = Array("{\"version\": 1, \"agents\": [ {\"id\": ".utf8) + [0xff, 0xfe, 0x00]
         try Files.write(store.path, garbage)
         let before = time(nil)
-        guard case .corrupt(let path, let movedTo, let reason) = registryError({ try store.load() }) else { return XCTFail("expected .corrupt") }
+        guard case .corrupt(let path, let movedTo, let reason) = thrownError(RegistryError.self, { try store.load() }) else { return XCTFail("expected .corrupt") }
         XCTAssertEqual(path, store.path)
         XCTAssertFalse(reason.isEmpty)
         XCTAssertFalse(Files.exists(store.path), "original path gone")
@@ -107,7 +108,7 @@ final class RegistryTrustTests: XCTestCase {
         var moved: [String] = []
         for content in ["not json", "[1, 2, 3]", "{\"version\": 1, \"agents\": \"x\"}"] {
             try Files.write(store.path, content)
-            guard case .corrupt(_, let movedTo, _) = registryError({ try store.load() }) else { return XCTFail("expected .corrupt for \(content)") }
+            guard case .corrupt(_, let movedTo, _) = thrownError(RegistryError.self, { try store.load() }) else { return XCTFail("expected .corrupt for \(content)") }
             XCTAssertEqual(Files.bytes(movedTo), Array(content.utf8))
             moved.append(movedTo)
         }
@@ -125,7 +126,7 @@ final class RegistryTrustTests: XCTestCase {
         ]
         for shape in shapes {
             try Files.write(store.path, shape)
-            guard case .corrupt(_, let movedTo, let reason) = registryError({ try store.load() }) else { return XCTFail("expected .corrupt for \(shape)") }
+            guard case .corrupt(_, let movedTo, let reason) = thrownError(RegistryError.self, { try store.load() }) else { return XCTFail("expected .corrupt for \(shape)") }
             XCTAssertEqual(Files.bytes(movedTo), Array(shape.utf8))
             XCTAssertFalse(reason.contains("\n"))
         }
@@ -134,23 +135,23 @@ final class RegistryTrustTests: XCTestCase {
     func testNewerVersionIsRefusedAndLeftInPlace() throws {
         let newer = "{\"version\": 2, \"format\": \"from the future\", \"agents\": [{\"whatever\": true}]}"
         try Files.write(store.path, newer)
-        XCTAssertRegistryError(.unsupportedVersion(path: store.path, version: 2), try store.load())
+        assertThrows(RegistryError.unsupportedVersion(path: store.path, version: 2)) { try store.load() }
         XCTAssertEqual(Files.bytes(store.path), Array(newer.utf8), "left in place, untouched")
         XCTAssertEqual(temp.listing(), ["registry.json"])
-        XCTAssertRegistryError(.unsupportedVersion(path: store.path, version: 2), try store.update { _ in })
+        assertThrows(RegistryError.unsupportedVersion(path: store.path, version: 2)) { try store.update { _ in } }
         XCTAssertEqual(Files.bytes(store.path), Array(newer.utf8), "update does not overwrite it either")
     }
 
     func testFactoryRegistryIsNotQuarantinedByLoad() throws {
         let factory = "{\"pid\": 1, \"updatedAtMs\": 1, \"agents\": [{\"name\": \"w\", \"pids\": [12]}]}"
         try Files.write(store.path, factory)
-        XCTAssertRegistryError(.wrongFormat(path: store.path, found: .factory), try store.load())
+        assertThrows(RegistryError.wrongFormat(path: store.path, found: .factory)) { try store.load() }
         XCTAssertEqual(Files.bytes(store.path), Array(factory.utf8))
     }
 
     func testUpdateAfterCorruptionStartsFresh() throws {
         try Files.write(store.path, "{{{")
-        guard case .corrupt = registryError({ try store.update { _ in } }) else { return XCTFail("expected .corrupt") }
+        guard case .corrupt = thrownError(RegistryError.self, { try store.update { _ in } }) else { return XCTFail("expected .corrupt") }
         let document = try store.update { $0.agents.append(RegistryEntry(id: "a", name: "a", incarnation: "1", createdAt: 1)) }
         XCTAssertEqual(document.agents.map(\.id), ["a"])
         XCTAssertEqual(try store.load(), document)

@@ -143,23 +143,3 @@ extension RegistryDocument {
         return RegistryDocument(supervisor: SupervisorRecord(identity: supervisor, status: .running, heartbeatAt: now), updatedAt: now, agents: agents)
     }
 }
-
-/// Asserts `body` throws exactly `expected`.
-func XCTAssertRegistryError<T>(_ expected: RegistryError, _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertThrowsError(try body(), file: file, line: line) { error in
-        XCTAssertEqual(error as? RegistryError, expected, "\(error)", file: file, line: line)
-    }
-}
-
-/// The RegistryError `body` throws (failing when it throws nothing or something else).
-func registryError<T>(_ body: () throws -> T, file: StaticString = #filePath, line: UInt = #line) -> RegistryError? {
-    do {
-        _ = try body()
-        XCTFail("expected a RegistryError, got success", file: file, line: line)
-    } catch let error as RegistryError {
-        return error
-    } catch {
-        XCTFail("expected a RegistryError, got \(error)", file: file, line: line)
-    }
-    return nil
-}

@@ -118,10 +118,9 @@ public enum TestProcesses {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
 
-    /// Direct children of this process, live or zombie.
-    public static func children() -> [Int32] {
-        let me = getpid()
-        return ProcessSnapshot.capture().processes.values.filter { $0.ppid == me }.map(\.pid)
+    /// Direct children of `parent` (this process by default), live or zombie.
+    public static func children(of parent: Int32 = getpid()) -> [Int32] {
+        ProcessSnapshot.capture().processes.values.filter { $0.ppid == parent }.map(\.pid)
     }
 }
 

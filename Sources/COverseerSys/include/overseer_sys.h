@@ -23,8 +23,7 @@ int ov_tty_make_raw(int fd, void *saved);
 int ov_tty_restore(int fd, const void *saved);
 
 enum {
-    OV_SPAWN_SETSID = 1,   /* start a new session (POSIX_SPAWN_SETSID) */
-    OV_SPAWN_SETPGROUP = 2 /* start a new process group */
+    OV_SPAWN_SETSID = 1 /* start a new session (POSIX_SPAWN_SETSID) */
 };
 
 /* posix_spawn `path` with argv/envp (NULL-terminated).
@@ -64,20 +63,13 @@ int ov_wait_any(int nowait, int nohang, pid_t *pid, int *code, int *status);
  * is not our child (or was reaped already), other -errno on failure. */
 int ov_pidfd_reap(int pidfd, int *code, int *status);
 
-/* prctl(PR_SET_CHILD_SUBREAPER) and its getter. */
+/* prctl(PR_SET_CHILD_SUBREAPER). */
 int ov_set_child_subreaper(int on);
-int ov_is_child_subreaper(void);
 
 /* Same layout as struct ucred (which Glibc only shows with _GNU_SOURCE). */
 typedef struct { int32_t pid; uint32_t uid; uint32_t gid; } ov_ucred;
 
-/* Credentials of the peer of a connected Unix socket (SO_PEERCRED). */
-int ov_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
-
 /* Poll a set of fds for readability; writes 1/0 per fd into ready. Returns count or -errno. */
 int ov_poll_readable(const int *fds, int count, int timeout_ms, unsigned char *ready);
-
-/* Clock ticks per second (sysconf(_SC_CLK_TCK)). */
-long ov_clock_ticks(void);
 
 #endif

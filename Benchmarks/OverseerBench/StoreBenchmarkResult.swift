@@ -2,20 +2,20 @@ import Foundation
 
 /// The benchmark's table: for each approach, the median cost of one persisted mutation at
 /// each number of pending deliveries, and the ratio of the largest to the smallest.
-public struct StoreBenchmarkResult: Codable, Sendable, Equatable {
+struct StoreBenchmarkResult: Codable, Sendable, Equatable {
     /// One approach measured at every size.
-    public struct Row: Codable, Sendable, Equatable {
+    struct Row: Codable, Sendable, Equatable {
         /// What was measured.
-        public var approach: String
+        var approach: String
         /// Median microseconds per mutation, one per entry of `pendingSizes`.
-        public var medianMicroseconds: [Double]
+        var medianMicroseconds: [Double]
         /// How many mutations each median was taken over.
-        public var samples: [Int]
+        var samples: [Int]
         /// `medianMicroseconds.last / medianMicroseconds.first` (10,000 pending over 10).
-        public var ratio: Double
+        var ratio: Double
 
         /// Creates a row; `ratio` is derived from the medians.
-        public init(approach: String, medianMicroseconds: [Double], samples: [Int]) {
+        init(approach: String, medianMicroseconds: [Double], samples: [Int]) {
             self.approach = approach
             self.medianMicroseconds = medianMicroseconds
             self.samples = samples
@@ -35,12 +35,12 @@ public struct StoreBenchmarkResult: Codable, Sendable, Equatable {
     }
 
     /// Pending deliveries in the store during each measurement.
-    public var pendingSizes: [Int]
+    var pendingSizes: [Int]
     /// One row per approach.
-    public var rows: [Row]
+    var rows: [Row]
 
     /// Creates a result table.
-    public init(pendingSizes: [Int], rows: [Row]) {
+    init(pendingSizes: [Int], rows: [Row]) {
         self.pendingSizes = pendingSizes
         self.rows = rows
     }
@@ -51,7 +51,7 @@ public struct StoreBenchmarkResult: Codable, Sendable, Equatable {
     }
 
     /// The table in Markdown, one row per approach, medians in microseconds.
-    public func markdownTable() -> String {
+    func markdownTable() -> String {
         let sizes = pendingSizes.map { "\(Self.grouped($0)) pending" }
         let last = pendingSizes.last.map(Self.grouped) ?? "?"
         let first = pendingSizes.first.map(Self.grouped) ?? "?"

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import OverseerDelivery
 
-/// `overseer _bench-store`: the cost of one persisted delivery mutation with 10, 1,000 and
-/// 10,000 pending, for the SQLite store and the whole-file JSON rewrite peer (for Scripts/bench).
-struct StoreBenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "_bench-store", abstract: "Time delivery store mutations (benchmark helper).", shouldDisplay: false)
+/// `OverseerBench store`: the cost of one persisted delivery mutation with 10, 1,000 and
+/// 10,000 pending, for the SQLite store and the whole-file JSON rewrite peer.
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Time delivery store mutations.")
 
     @Option(help: "Directory for the files (a fresh subdirectory is made and removed; not a RAM disk).") var dir = FileManager.default.currentDirectoryPath
     @Option(help: "Mutations timed per size for the store.") var cycles = 400

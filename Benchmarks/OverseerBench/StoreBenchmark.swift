@@ -1,4 +1,5 @@
 import Foundation
+import OverseerDelivery
 
 /// Measures the cost of one persisted mutation with 10, 1,000 and 10,000 pending deliveries,
 /// for this store and for the peer approach (`JSONSnapshotQueue`: the whole pending set
@@ -8,20 +9,20 @@ import Foundation
 /// performs four mutations, each timed on its own: enqueue a new delivery, then take the
 /// oldest queued one through injecting, injected and verified, so the pending count stays
 /// at the size. The reported figure is the median over all timed mutations.
-public enum StoreBenchmark {
+enum StoreBenchmark {
     /// How much to measure.
-    public struct Options: Sendable {
+    struct Options: Sendable {
         /// Pending deliveries in the store for each measurement.
-        public var pendingSizes: [Int]
+        var pendingSizes: [Int]
         /// Measured cycles (four mutations each) per size for the SQLite store.
-        public var storeCycles: Int
+        var storeCycles: Int
         /// Measured cycles per size for the JSON peer (slow at large sizes).
-        public var peerCycles: Int
+        var peerCycles: Int
         /// Unmeasured cycles before each measurement.
-        public var warmupCycles: Int
+        var warmupCycles: Int
 
         /// The defaults: sizes 10, 1,000, 10,000; 100 store cycles; 15 peer cycles; 5 warm-up.
-        public init(pendingSizes: [Int] = [10, 1_000, 10_000], storeCycles: Int = 100, peerCycles: Int = 15, warmupCycles: Int = 5) {
+        init(pendingSizes: [Int] = [10, 1_000, 10_000], storeCycles: Int = 100, peerCycles: Int = 15, warmupCycles: Int = 5) {
             self.pendingSizes = pendingSizes
             self.storeCycles = storeCycles
             self.peerCycles = peerCycles
@@ -34,7 +35,7 @@ public enum StoreBenchmark {
 
     /// Runs every measurement in `directory` (which must exist and should be on the disk
     /// the store will use: fsync costs are the point) and removes its files afterwards.
-    public static func run(in directory: String, options: Options = Options()) throws(DeliveryError) -> StoreBenchmarkResult {
+    static func run(in directory: String, options: Options = Options()) throws(DeliveryError) -> StoreBenchmarkResult {
         guard !options.pendingSizes.isEmpty, options.storeCycles > 0, options.peerCycles > 0 else {
             throw .invalidArgument(name: "options", reason: "needs at least one size and one cycle")
         }
@@ -67,11 +68,9 @@ public enum StoreBenchmark {
         defer { removeFiles(path, suffixes: ["", "-wal", "-shm"]) }
         let store = try DeliveryStore(path: path)
         let cap = pending + 16
-        let now = DeliveryStore.currentTime()
-        try store.write("seed") { db in
-            for index in 0..<pending {
-                _ = try DeliveryStore.enqueue(db, request("seed-\(index)"), cap: cap, now: now)
-            }
+        // Seeded through the store's own API, one durable transaction each (not measured).
+        for index in 0..<pending {
+            _ = try store.enqueue(request("seed-\(index)"), cap: cap)
         }
         var all: [Double] = [], enqueues: [Double] = []
         for cycle in 0..<(options.warmupCycles + options.storeCycles) {

@@ -1,4 +1,5 @@
 import Foundation
+import OverseerDelivery
 
 #if canImport(Glibc)
 import Glibc
