@@ -82,7 +82,7 @@ final class AttachTests: SupervisorTestCase {
         XCTAssertTrue(farewell.contains("[detached]"), farewell)
         XCTAssertEqual(TestProcesses.reap(terminal.pid, timeout: 10), 0)
         XCTAssertTrue(TestProcesses.isAlive(agent.pid), "the agent runs on after a detach")
-        let info = try await client.send(.get("/v1/agents/typist")).decode(AgentInfo.self)
+        let info = try await client.send(.get("/v1/agents/typist")).decode(AgentView.self)
         XCTAssertEqual(info.state, .running)
         _ = try await release("typist")
     }
