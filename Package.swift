@@ -1,10 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// Overseer: a Linux process supervisor with an orphan reaper.
+/// Overseer: a Linux process supervisor with an orphan reaper. Linux only (pidfds, /proc,
+/// cgroup v2, PTYs), so the package declares no Apple platforms.
 ///
 /// Modules, one concern each:
-/// - `COverseerSys`: the few syscalls Swift's Glibc module hides (PTY, spawn, pidfd, prctl).
+/// - `COverseerSys`: the few syscalls Swift's Glibc module hides (PTY, spawn, pidfd, prctl, renameat2).
+/// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
+///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing.
 /// - `CSystemd`: libsystemd (sd_notify) as a system library.
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
@@ -27,7 +30,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "overseer",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "overseer", targets: ["OverseerCLI"]),
     ],
@@ -41,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -49,6 +52,11 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "COverseerSys"),
+        .target(
+            name: "OverseerSystem",
+            dependencies: ["COverseerSys", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OverseerConfig",
             dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
@@ -150,6 +158,11 @@ let package = Package(
             name: "OverseerTestSupport",
             dependencies: ["COverseerSys", "OverseerProcess", "OverseerClient", "OverseerCgroup", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerSystemTests",
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
