@@ -64,6 +64,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerProcess",
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
