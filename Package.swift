@@ -93,7 +93,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerCgroup",
-            dependencies: ["COverseerSys"],
+            dependencies: ["COverseerSys", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
