@@ -98,7 +98,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerKill",
-            dependencies: ["COverseerSys", "OverseerProcess", "OverseerCgroup"],
+            dependencies: ["COverseerSys", "OverseerProcess", "OverseerCgroup", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -109,7 +109,8 @@ let package = Package(
         .target(
             name: "OverseerReaper",
             dependencies: [
-                "OverseerProcess", "OverseerKill", "OverseerRegistry", "OverseerCgroup",
+                "OverseerProcess", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerSystem",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -13,9 +13,9 @@ struct ScanBenchCommand: ParsableCommand {
         var times: [Double] = []
         var count = 0
         for _ in 0..<max(repeats, 1) {
-            let started = MonotonicClock.now
+            let started = ContinuousClock.now
             count = ProcessSnapshot.capture().processes.count
-            times.append(MonotonicClock.now - started)
+            times.append((ContinuousClock.now - started) / .seconds(1))
         }
         times.sort()
         print(String(format: "%.6f %d", times[times.count / 2], count))
