@@ -103,7 +103,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerRegistry",
-            dependencies: ["OverseerProcess"],
+            dependencies: ["OverseerProcess", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -174,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerRegistryTests",
-            dependencies: ["OverseerRegistry", "OverseerProcess"],
+            dependencies: ["OverseerRegistry", "OverseerProcess", "OverseerSystem"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
