@@ -70,7 +70,8 @@ let package = Package(
         .target(
             name: "OverseerPTY",
             dependencies: [
-                "COverseerSys", "OverseerProcess",
+                "COverseerSys", "OverseerProcess", "OverseerSystem",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
