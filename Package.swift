@@ -79,17 +79,17 @@ let package = Package(
         ),
         .target(
             name: "OverseerSQLite",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerDelivery",
-            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSQLite", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerIdempotency",
-            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSQLite", "OverseerSystem", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
