@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerConfig",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(
@@ -141,6 +141,7 @@ let package = Package(
         .target(
             name: "OverseerClient",
             dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
