@@ -83,7 +83,7 @@ public struct Cgroup: Sendable, Hashable, CustomStringConvertible {
 
     /// Polls `cgroup.events` until nothing is left in the subtree; true when empty in time.
     public func waitUntilEmpty(timeoutSeconds: Double) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+        let deadline = ContinuousClock.Instant.after(seconds: timeoutSeconds)
         var pause = Duration.milliseconds(1)
         while true {
             guard let populated = try? isPopulated() else { return !exists }

@@ -78,7 +78,7 @@ public final class PidFD: @unchecked Sendable {
     /// Waits until every handle has exited or the deadline passes; returns those still alive.
     public static func waitForExit(_ handles: [PidFD], timeoutSeconds: Double) -> [PidFD] {
         var alive = handles.filter { !$0.hasExited }
-        let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+        let deadline = ContinuousClock.Instant.after(seconds: timeoutSeconds)
         while !alive.isEmpty {
             let remaining = (deadline - ContinuousClock.now).inSeconds
             if remaining <= 0 { break }

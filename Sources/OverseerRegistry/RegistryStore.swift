@@ -47,7 +47,7 @@ public struct RegistryStore: Sendable {
             return fd
         }
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(max(0, timeout))
+        let deadline = ContinuousClock.Instant.after(seconds: timeout)
         var pause = Duration.milliseconds(1)
         while true {
             let locked: Bool

@@ -45,6 +45,16 @@ extension Duration {
     }
 }
 
+extension ContinuousClock.Instant {
+    /// Now plus `seconds` (a timeout from configuration or a request). Negative and NaN count
+    /// as zero, and anything beyond a billion seconds as a billion, so that a huge or infinite
+    /// timeout means "wait very long" rather than trapping on Duration overflow.
+    public static func after(seconds: Double) -> ContinuousClock.Instant {
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), 1e9)
+        return .now + .seconds(bounded)
+    }
+}
+
 /// Sleeping the calling thread, for synchronous code (lock back-off, polling a cgroup).
 public enum BlockingSleep {
     /// Sleeps for `duration` on the continuous clock; a signal does not cut it short.

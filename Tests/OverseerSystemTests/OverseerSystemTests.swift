@@ -116,6 +116,9 @@ final class OverseerSystemTests: XCTestCase {
         BlockingSleep.sleep(for: .milliseconds(30))
         XCTAssertGreaterThanOrEqual(started.duration(to: clock.now), .milliseconds(30))
         XCTAssertEqual(Duration.milliseconds(1500).inSeconds, 1.5, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(ContinuousClock.Instant.after(seconds: -.infinity), clock.now)
+        XCTAssertLessThanOrEqual(ContinuousClock.Instant.after(seconds: .nan), clock.now)
+        XCTAssertGreaterThan(ContinuousClock.Instant.after(seconds: .infinity), clock.now + .seconds(1e8))
     }
 }
 
