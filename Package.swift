@@ -1,10 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// Overseer: a Linux process supervisor with an orphan reaper.
+/// Overseer: a Linux process supervisor with an orphan reaper. Linux only (pidfds, /proc,
+/// cgroup v2, PTYs), so the package declares no Apple platforms.
 ///
 /// Modules, one concern each:
-/// - `COverseerSys`: the few syscalls Swift's Glibc module hides (PTY, spawn, pidfd, prctl).
+/// - `COverseerSys`: the few syscalls Swift's Glibc module hides (PTY, spawn, pidfd, prctl, renameat2).
+/// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
+///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing.
 /// - `CSystemd`: libsystemd (sd_notify) as a system library.
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
@@ -43,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -52,18 +56,25 @@ let package = Package(
         ),
         .target(name: "COverseerSys"),
         .target(
+            name: "OverseerSystem",
+            dependencies: ["COverseerSys", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerConfig",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(
             name: "OverseerProcess",
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerPTY",
             dependencies: [
-                "COverseerSys", "OverseerProcess",
+                "COverseerSys", "OverseerProcess", "OverseerSystem",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -71,38 +82,39 @@ let package = Package(
         ),
         .target(
             name: "OverseerSQLite",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerDelivery",
-            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OverseerSQLite", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerIdempotency",
-            dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["OverseerSQLite", "OverseerSystem", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerCgroup",
-            dependencies: ["COverseerSys"],
+            dependencies: ["COverseerSys", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerKill",
-            dependencies: ["COverseerSys", "OverseerProcess", "OverseerCgroup"],
+            dependencies: ["COverseerSys", "OverseerProcess", "OverseerCgroup", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerRegistry",
-            dependencies: ["OverseerProcess"],
+            dependencies: ["OverseerProcess", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "OverseerReaper",
             dependencies: [
-                "OverseerProcess", "OverseerKill", "OverseerRegistry", "OverseerCgroup",
+                "OverseerProcess", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerSystem",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -135,13 +147,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "OverseerSystem",
-            swiftSettings: swiftSettings
-        ),
-        .target(
             name: "OverseerClient",
             dependencies: [
                 "OverseerWire",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -180,6 +189,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OverseerSystemTests",
+            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "OverseerConfigTests",
             dependencies: ["OverseerConfig"],
             swiftSettings: swiftSettings
@@ -191,7 +205,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerRegistryTests",
-            dependencies: ["OverseerRegistry", "OverseerProcess", "OverseerTestSupport"],
+            dependencies: ["OverseerRegistry", "OverseerProcess", "OverseerSystem", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import OverseerSystem
+import SystemPackage
 import Foundation
 import OverseerDelivery
 
@@ -122,5 +124,11 @@ final class JSONSnapshotQueue {
             id: request.id, agent: request.agent, text: request.text, submit: request.submit,
             interrupt: request.interrupt, awaitNextIncarnation: request.awaitNextIncarnation,
             state: .queued, sequence: nextSequence, createdAt: now, updatedAt: now)
+    }
+}
+
+private extension DeliveryError {
+    static func io(path: String, operation: String, errno: Int32) -> DeliveryError {
+        .io(SystemCallError(operation, path: path, errno: Errno(rawValue: errno)))
     }
 }

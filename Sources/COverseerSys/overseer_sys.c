@@ -127,6 +127,10 @@ out:
     return rc == 0 ? 0 : -rc;
 }
 
+int ov_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags) == 0 ? 0 : -errno;
+}
+
 int ov_pidfd_open(pid_t pid) {
     long fd = syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0) return -errno;

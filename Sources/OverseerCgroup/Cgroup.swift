@@ -1,3 +1,5 @@
+import OverseerSystem
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,13 +23,16 @@ public struct Cgroup: Sendable, Hashable, CustomStringConvertible {
     public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
 
     public var exists: Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        (try? FilePath(path).stat())?.type == .directory
     }
 
     /// Creates the directory (its parent must exist); an existing one is fine.
     public func create() throws(CgroupError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .system(operation: "mkdir", path: path, errno: errno) }
+        switch Syscall.retryingOnInterrupt({ mkdir(path, 0o755) }) {
+        case .success: return
+        case .failure(let errno) where errno == .fileExists: return
+        case .failure(let errno): throw .system("mkdir", path: path, errno)
+        }
     }
 
     /// Pids directly in this cgroup (not in its children).
@@ -46,20 +51,12 @@ public struct Cgroup: Sendable, Hashable, CustomStringConvertible {
 
     /// The cgroups directly below this one.
     public func children() throws(CgroupError) -> [Cgroup] {
-        guard let dir = opendir(path) else {
-            if errno == ENOENT { throw .missing(path: path) }
-            throw .system(operation: "opendir", path: path, errno: errno)
+        do {
+            return try DirectoryEntries.names(in: FilePath(path), kind: .directory).map(child)
+        } catch {
+            if error.errno == .noSuchFileOrDirectory { throw .missing(path: path) }
+            throw .system(error)
         }
-        defer { closedir(dir) }
-        var result: [Cgroup] = []
-        while let entry = readdir(dir) {
-            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { result.append(child(name)) }
-        }
-        return result
     }
 
     /// Whether any process lives in this cgroup or below (`populated` of `cgroup.events`).
@@ -86,14 +83,14 @@ public struct Cgroup: Sendable, Hashable, CustomStringConvertible {
 
     /// Polls `cgroup.events` until nothing is left in the subtree; true when empty in time.
     public func waitUntilEmpty(timeoutSeconds: Double) -> Bool {
-        let deadline = monotonicSeconds() + timeoutSeconds
-        var pause: UInt32 = 1_000
+        let deadline = ContinuousClock.Instant.after(seconds: timeoutSeconds)
+        var pause = Duration.milliseconds(1)
         while true {
             guard let populated = try? isPopulated() else { return !exists }
             if !populated { return true }
-            if monotonicSeconds() >= deadline { return false }
-            usleep(pause)
-            pause = min(pause * 2, 50_000)
+            if ContinuousClock.now >= deadline { return false }
+            BlockingSleep.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
         }
     }
 
@@ -103,57 +100,41 @@ public struct Cgroup: Sendable, Hashable, CustomStringConvertible {
         let below: [Cgroup]
         do { below = try children() } catch .missing { return }
         for child in below { try child.remove() }
-        if rmdir(path) != 0 && errno != ENOENT { throw .system(operation: "rmdir", path: path, errno: errno) }
+        switch Syscall.retryingOnInterrupt({ rmdir(path) }) {
+        case .success: return
+        case .failure(let errno) where errno == .noSuchFileOrDirectory: return
+        case .failure(let errno): throw .system("rmdir", path: path, errno)
+        }
     }
 
     /// Opens the directory (O_PATH is not enough for CLONE_INTO_CGROUP); the caller closes it.
     public func openDirectory() throws(CgroupError) -> Int32 {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { throw .missing(path: path) }
-            throw .system(operation: "open", path: path, errno: errno)
+        do {
+            return try FileDescriptor.openAt(FilePath(path), .readOnly, options: .directory).rawValue
+        } catch {
+            if error == .noSuchFileOrDirectory { throw .missing(path: path) }
+            throw .system("open", path: path, error)
         }
-        return fd
     }
 
     func read(_ file: String) throws(CgroupError) -> String {
-        let full = path + "/" + file
-        let fd = open(full, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { throw .missing(path: path) }
-            throw .system(operation: "open", path: full, errno: errno)
+        do {
+            return String(decoding: try FilePath(path + "/" + file).readContents(), as: UTF8.self)
+        } catch {
+            // ENODEV: the cgroup was removed while its file was open.
+            if error.errno == .noSuchFileOrDirectory || error.errno == .operationNotSupportedByDevice { throw .missing(path: path) }
+            throw .system(error)
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == ENODEV { throw .missing(path: path) } // the cgroup was removed under us
-                throw .system(operation: "read", path: full, errno: errno)
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     func write(_ file: String, _ text: String) throws(CgroupError) {
         let full = path + "/" + file
-        let fd = open(full, O_WRONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { throw exists ? .system(operation: "open", path: full, errno: ENOENT) : .missing(path: path) }
-            throw .system(operation: "open", path: full, errno: errno)
+        let fd: FileDescriptor
+        do { fd = try .openAt(FilePath(full), .writeOnly) } catch {
+            if error == .noSuchFileOrDirectory { throw exists ? .system("open", path: full, error) : .missing(path: path) }
+            throw .system("open", path: full, error)
         }
-        defer { close(fd) }
-        let written = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-        if written < 0 { throw .system(operation: "write", path: full, errno: errno) }
+        defer { fd.closeQuietly() }
+        do { try fd.write(contentsOf: Array(text.utf8)) } catch { throw .system("write", path: full, error) }
     }
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

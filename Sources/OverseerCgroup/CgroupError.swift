@@ -1,3 +1,6 @@
+import OverseerSystem
+import SystemPackage
+
 /// Why a cgroup operation failed; each case names the file or directory involved.
 public enum CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No cgroup v2 hierarchy is mounted.
@@ -6,8 +9,8 @@ public enum CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
     case notInHierarchy(path: String)
     /// The directory does not exist.
     case missing(path: String)
-    /// A system call on a cgroup file or directory failed.
-    case system(operation: String, path: String, errno: Int32)
+    /// A system call on a cgroup file or directory failed (the error names the file).
+    case system(SystemCallError)
     /// The kernel has no `cgroup.kill` (before 5.14).
     case killUnsupported(path: String)
 
@@ -16,12 +19,15 @@ public enum CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noUnifiedHierarchy: return "no cgroup v2 hierarchy is mounted (looked for cgroup2 in /proc/self/mountinfo)"
         case .notInHierarchy(let path): return "\(path) is not a cgroup v2 directory path"
         case .missing(let path): return "cgroup \(path) does not exist"
-        case .system(let operation, let path, let errno): return "\(operation) \(path): \(String(cString: strerror(errno)))"
+        case .system(let failure): return failure.description
         case .killUnsupported(let path): return "\(path)/cgroup.kill is missing (kernel before 5.14)"
         }
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+extension CgroupError {
+    /// A failed system call on the cgroup file or directory at `path`.
+    static func system(_ operation: String, path: String, _ errno: Errno) -> CgroupError {
+        .system(SystemCallError(operation, path: path, errno: errno))
+    }
+}

@@ -1,7 +1,6 @@
 import COverseerSys
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
+import SystemPackage
 
 /// The cgroup v2 hierarchy of this machine: where it is mounted and who is in which cgroup.
 ///
@@ -84,19 +83,5 @@ extension CgroupHierarchy {
 }
 
 func readText(_ path: String) throws(CgroupError) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { throw .system(operation: "open", path: path, errno: errno) }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 16384)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw .system(operation: "read", path: path, errno: errno)
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    do { return String(decoding: try FilePath(path).readContents(), as: UTF8.self) } catch { throw .system(error) }
 }

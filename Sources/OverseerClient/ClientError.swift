@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -102,7 +103,7 @@ public enum ClientError: Error, CustomStringConvertible, Equatable, Sendable {
         case ETIMEDOUT:
             self = .timeout
         default:
-            let detail = context.isEmpty ? String(cString: strerror(code)) : context
+            let detail = context.isEmpty ? Errno(rawValue: code).description : context
             self = .protocolError("I/O error on \(socketPath): \(detail)")
         }
     }

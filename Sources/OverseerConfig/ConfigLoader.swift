@@ -5,11 +5,9 @@ import Foundation
 #endif
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
 #endif
+import OverseerSystem
+import SystemPackage
 import TOMLKit
 
 /// Builds the effective configuration from, in increasing precedence: built-in
@@ -123,34 +121,16 @@ public struct ConfigLoader: Sendable {
 /// The file's text, or nil when it does not exist.
 /// Throws ``ConfigError/unreadableFile(path:reason:)`` when it exists but cannot be read as UTF-8 text.
 private func readFile(_ path: String) throws(ConfigError) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 {
-        let code = errno
-        if code == ENOENT { return nil }
-        throw .unreadableFile(path: path, reason: systemMessage(code))
-    }
-    defer { close(fd) }
-
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count == 0 { break }
-        if count < 0 {
-            let code = errno
-            if code == EINTR { continue }
-            throw .unreadableFile(path: path, reason: systemMessage(code))
-        }
-        bytes.append(contentsOf: chunk[0..<count])
+    let bytes: [UInt8]
+    do {
+        bytes = try FilePath(path).readContents()
+    } catch {
+        if error.errno == .noSuchFileOrDirectory { return nil }
+        throw .unreadableFile(path: path, reason: error.reason)
     }
     if bytes.contains(0) { throw .unreadableFile(path: path, reason: "contains a NUL byte; not a text file") }
     guard let text = String(validating: bytes, as: UTF8.self) else {
         throw .unreadableFile(path: path, reason: "not valid UTF-8")
     }
     return text
-}
-
-private func systemMessage(_ code: Int32) -> String {
-    guard let message = strerror(code) else { return "error \(code)" }
-    return String(cString: message)
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
 
 /// Why an idempotency or checkpoint operation failed. Each message is one line naming what
 /// was wrong.
@@ -30,8 +28,8 @@ public enum IdempotencyError: Error, CustomStringConvertible, Equatable, Sendabl
     case cannotOpen(path: String, message: String)
     /// Any other SQLite failure during `operation`.
     case database(path: String, operation: String, message: String)
-    /// A system call on `path` failed.
-    case io(path: String, operation: String, errno: Int32)
+    /// A system call on the store's file failed (the error names the file).
+    case io(SystemCallError)
 
     public var description: String {
         switch self {
@@ -55,8 +53,8 @@ public enum IdempotencyError: Error, CustomStringConvertible, Equatable, Sendabl
             "cannot open idempotency store \(path): \(Self.oneLine(message))"
         case .database(let path, let operation, let message):
             "idempotency store \(path): \(operation) failed: \(Self.oneLine(message))"
-        case .io(let path, let operation, let errno):
-            "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
+        case .io(let failure):
+            failure.description
         }
     }
 

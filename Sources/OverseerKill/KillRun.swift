@@ -1,4 +1,5 @@
 import OverseerProcess
+import OverseerSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -222,7 +223,7 @@ struct KillRun {
     }
 
     mutating func execute() -> [KillReport] {
-        let started = MonotonicClock.now
+        let started = ContinuousClock.now
         let first = ProcessSnapshot.capture()
         resolveRoots(in: first)
         // 1. Freeze the trees to a fixpoint: stopped processes cannot fork.
@@ -255,7 +256,7 @@ struct KillRun {
         //    aside) is a survivor.
         let leftovers = settleCgroups()
         let survivors = Set(stillAlive.map(\.identity.pid))
-        let duration = MonotonicClock.now - started
+        let duration = (ContinuousClock.now - started).inSeconds
         return targets.indices.map { report(for: $0, survivors: survivors, leftovers: leftovers[$0] ?? [], duration: duration) }
     }
 

@@ -1,16 +1,18 @@
 import COverseerSys
 import OverseerProcess
+import OverseerSystem
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Errors from pidfd operations, carrying the errno.
+/// Errors from pidfd operations; other failures carry the call and its errno.
 public enum PidFDError: Error, Equatable, Sendable {
     /// The process no longer exists.
     case noSuchProcess(pid: Int32)
     /// Another process holds the pid now.
     case identityMismatch(expected: ProcessIdentity, foundStartTime: UInt64?)
-    case system(operation: String, errno: Int32)
+    case system(SystemCallError)
 }
 
 /// An open pidfd: a handle on one process that stays valid (and never refers to another
@@ -32,10 +34,11 @@ public final class PidFD: @unchecked Sendable {
         guard identity.bootID == BootID.current else {
             throw .identityMismatch(expected: identity, foundStartTime: nil)
         }
-        let fd = ov_pidfd_open(identity.pid)
-        if fd < 0 {
-            if -fd == ESRCH { throw .noSuchProcess(pid: identity.pid) }
-            throw .system(operation: "pidfd_open", errno: -fd)
+        let fd: Int32
+        switch Syscall.shimResult(ov_pidfd_open(identity.pid)) {
+        case .success(let opened): fd = opened
+        case .failure(let errno) where errno == .noSuchProcess: throw .noSuchProcess(pid: identity.pid)
+        case .failure(let errno): throw .system(SystemCallError("pidfd_open of pid \(identity.pid)", errno: errno))
         }
         let handle = PidFD(fd: fd, identity: identity)
         guard let stat = try? ProcStat.read(pid: identity.pid) else {
@@ -50,10 +53,11 @@ public final class PidFD: @unchecked Sendable {
     /// Sends a signal through the pidfd. Returns false when the process has already exited.
     @discardableResult
     public func send(_ signal: Int32) throws(PidFDError) -> Bool {
-        let rc = ov_pidfd_send_signal(fd, signal)
-        if rc == 0 { return true }
-        if -rc == ESRCH { return false }
-        throw .system(operation: "pidfd_send_signal", errno: -rc)
+        switch Syscall.shimResult(ov_pidfd_send_signal(fd, signal)) {
+        case .success: return true
+        case .failure(let errno) where errno == .noSuchProcess: return false
+        case .failure(let errno): throw .system(SystemCallError("pidfd_send_signal \(SignalName.of(signal)) to pid \(identity.pid)", errno: errno))
+        }
     }
 
     /// True once the process has terminated (the pidfd polls readable; zombies count as exited).
@@ -74,9 +78,9 @@ public final class PidFD: @unchecked Sendable {
     /// Waits until every handle has exited or the deadline passes; returns those still alive.
     public static func waitForExit(_ handles: [PidFD], timeoutSeconds: Double) -> [PidFD] {
         var alive = handles.filter { !$0.hasExited }
-        let deadline = MonotonicClock.now + timeoutSeconds
+        let deadline = ContinuousClock.Instant.after(seconds: timeoutSeconds)
         while !alive.isEmpty {
-            let remaining = deadline - MonotonicClock.now
+            let remaining = (deadline - ContinuousClock.now).inSeconds
             if remaining <= 0 { break }
             var fds = alive.map(\.fd)
             var ready = [UInt8](repeating: 0, count: fds.count)
@@ -85,15 +89,6 @@ public final class PidFD: @unchecked Sendable {
             alive = zip(alive, ready).filter { $0.1 == 0 }.map(\.0)
         }
         return alive
-    }
-}
-
-/// Seconds from a monotonic clock.
-public enum MonotonicClock {
-    public static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -1,6 +1,8 @@
 import COverseerSys
 import NIOCore
 import NIOPosix
+import OverseerSystem
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,18 +14,18 @@ public enum DirectWrite: Sendable, Equatable {
     /// The PTY's input buffer is full: nothing was taken.
     case wouldBlock
     /// The write failed (EIO: the terminal is gone).
-    case failed(errno: Int32)
+    case failed(errno: Errno)
 }
 
 /// Errors from an agent's terminal.
 public enum TerminalError: Error, Sendable, CustomStringConvertible {
     case closed
-    case resizeFailed(errno: Int32)
+    case resizeFailed(errno: Errno)
 
     public var description: String {
         switch self {
         case .closed: "the agent's terminal is closed"
-        case .resizeFailed(let errno): "resize failed: \(String(cString: strerror(errno)))"
+        case .resizeFailed(let errno): "resize failed: \(errno)"
         }
     }
 }
@@ -48,8 +50,11 @@ public final class AgentTerminal: Sendable {
     /// Takes ownership of `masterFD` and starts draining it. `onClose` runs once when the PTY
     /// closes (all slave ends gone, or `close()`).
     public static func start(masterFD: Int32, output: OutputRing, transcript: TranscriptWriter?, group: any EventLoopGroup, onClose: @escaping @Sendable () -> Void) async throws -> AgentTerminal {
-        let controlFD = fcntl(masterFD, F_DUPFD_CLOEXEC, 3)
-        guard controlFD >= 0 else { throw TerminalError.resizeFailed(errno: errno) }
+        let controlFD: Int32
+        switch Syscall.retryingOnInterrupt({ fcntl(masterFD, F_DUPFD_CLOEXEC, 3) }) {
+        case .success(let duplicate): controlFD = duplicate
+        case .failure(let errno): throw TerminalError.resizeFailed(errno: errno)
+        }
         do {
             // Read in large chunks and several times per wakeup: PTY output comes in bursts
             // and every extra trip through epoll costs throughput.
@@ -88,18 +93,19 @@ public final class AgentTerminal: Sendable {
     /// byte twice, so they cannot hand bytes to a queue they do not control).
     public func writeNow(_ bytes: ArraySlice<UInt8>) -> DirectWrite {
         guard !bytes.isEmpty else { return .wrote(0) }
-        while true {
-            let count = bytes.withUnsafeBytes { Glibc.write(controlFD, $0.baseAddress, $0.count) }
-            if count >= 0 { return .wrote(count) }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }
-            return .failed(errno: errno)
+        let result = bytes.withUnsafeBytes { buffer in
+            Syscall.retryingOnInterrupt { Glibc.write(controlFD, buffer.baseAddress, buffer.count) }
+        }
+        switch result {
+        case .success(let count): return .wrote(count)
+        case .failure(let errno) where errno == .wouldBlock || errno == .resourceTemporarilyUnavailable: return .wouldBlock
+        case .failure(let errno): return .failed(errno: errno)
         }
     }
 
     public func resize(rows: UInt16, cols: UInt16) throws(TerminalError) {
         let rc = ov_pty_set_size(controlFD, rows, cols)
-        if rc != 0 { throw .resizeFailed(errno: -rc) }
+        if case .failure(let errno) = Syscall.shimResult(rc) { throw .resizeFailed(errno: errno) }
     }
 
     public func size() -> (rows: UInt16, cols: UInt16)? {

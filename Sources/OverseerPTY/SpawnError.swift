@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 
 /// Why a spawn failed. Every case names its cause; a failed spawn leaves no process and no fd.
 public enum SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -11,8 +9,8 @@ public enum SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
     case notExecutable(path: String)
     case noSuchFile(path: String)
     case badWorkingDirectory(path: String, reason: String)
-    case ptyFailed(errno: Int32)
-    case spawnFailed(path: String, errno: Int32)
+    case ptyFailed(errno: Errno)
+    case spawnFailed(path: String, errno: Errno)
 
     public var description: String {
         switch self {
@@ -31,9 +29,9 @@ public enum SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badWorkingDirectory(let path, let reason):
             "working directory \(path): \(reason)"
         case .ptyFailed(let errno):
-            "could not open a pseudo-terminal: \(String(cString: strerror(errno)))"
+            "could not open a pseudo-terminal: \(errno)"
         case .spawnFailed(let path, let errno):
-            "could not start \(path): \(String(cString: strerror(errno)))"
+            "could not start \(path): \(errno)"
         }
     }
 }

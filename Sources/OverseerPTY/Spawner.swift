@@ -1,4 +1,6 @@
 import COverseerSys
+import OverseerSystem
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +45,7 @@ public enum Spawner {
         let executable = try validate(spec)
         var slaveBuffer = [CChar](repeating: 0, count: 128)
         let master = ov_pty_open(&slaveBuffer, slaveBuffer.count, spec.rows, spec.cols)
-        if master < 0 { throw .ptyFailed(errno: -master) }
+        if case .failure(let errno) = Syscall.shimResult(master) { throw .ptyFailed(errno: errno) }
         let slavePath = String(decoding: slaveBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let pid: Int32
         do {
@@ -81,12 +83,12 @@ public enum Spawner {
             if value.utf8.contains(0) { throw .invalidEnvironment(name: name, reason: "has a NUL byte in its value") }
         }
         if let cwd = spec.cwd {
-            var st = stat()
-            if stat(cwd, &st) != 0 {
-                throw .badWorkingDirectory(path: cwd, reason: String(cString: strerror(errno)))
+            let status: Stat
+            do { status = try FilePath(cwd).stat() } catch { throw .badWorkingDirectory(path: cwd, reason: error.description) }
+            if status.type != .directory { throw .badWorkingDirectory(path: cwd, reason: "not a directory") }
+            if case .failure(let errno) = Syscall.retryingOnInterrupt({ access(cwd, X_OK) }) {
+                throw .badWorkingDirectory(path: cwd, reason: errno.description)
             }
-            if (st.st_mode & S_IFMT) != S_IFDIR { throw .badWorkingDirectory(path: cwd, reason: "not a directory") }
-            if access(cwd, X_OK) != 0 { throw .badWorkingDirectory(path: cwd, reason: String(cString: strerror(errno))) }
         }
         return try resolveExecutable(program, searchPath: spec.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", cwd: spec.cwd)
     }
@@ -135,7 +137,7 @@ public enum Spawner {
                 }
             }
         }
-        if rc != 0 { throw .spawnFailed(path: executable, errno: -rc) }
+        if case .failure(let errno) = Syscall.shimResult(rc) { throw .spawnFailed(path: executable, errno: errno) }
         return pid
     }
 }

@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
+import SystemPackage
 
 /// An append-only transcript file of an agent's output, capped in size: once the cap is
 /// reached, writing stops and `truncated` says so (the ring buffer still holds the latest).
@@ -10,40 +9,40 @@ public final class TranscriptWriter: @unchecked Sendable {
     public let maxBytes: UInt64
     public private(set) var written: UInt64 = 0
     public private(set) var truncated = false
-    private var fd: Int32
+    private var fd: FileDescriptor?
 
     /// Opens (creating, mode 0600) `path` for appending.
     public init(path: String, maxBytes: UInt64) throws(SpawnError) {
         self.path = path
         self.maxBytes = maxBytes
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        if fd < 0 { throw .spawnFailed(path: path, errno: errno) }
-        var st = stat()
-        if fstat(fd, &st) == 0 { written = UInt64(st.st_size) }
+        let opened: FileDescriptor
+        do {
+            opened = try .openAt(FilePath(path), .writeOnly, options: [.create, .append], permissions: .ownerReadWrite)
+        } catch {
+            throw .spawnFailed(path: path, errno: error)
+        }
+        fd = opened
+        if let status = try? opened.stat() { written = UInt64(max(status.size, 0)) }
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit { fd?.closeQuietly() }
 
     public func write(_ bytes: UnsafeRawBufferPointer) {
-        guard fd >= 0, !truncated, !bytes.isEmpty else { return }
+        guard let fd, !truncated, !bytes.isEmpty else { return }
         let room = maxBytes > written ? maxBytes - written : 0
         let count = Int(min(UInt64(bytes.count), room))
-        var offset = 0
-        while offset < count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                truncated = true
-                return
-            }
-            offset += n
+        do {
+            try fd.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+        } catch {
+            truncated = true
+            return
         }
         written += UInt64(count)
         if count < bytes.count { truncated = true }
     }
 
     public func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
+        fd?.closeQuietly()
+        fd = nil
     }
 }

@@ -1,63 +1,38 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
+import SystemPackage
 
 /// Errors from reading /proc. A process that vanished is `.gone`, which callers treat as normal.
 public enum ProcError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The process (or the file) no longer exists.
     case gone(path: String)
     /// Another error while opening or reading.
-    case io(path: String, errno: Int32)
+    case io(SystemCallError)
     /// The contents did not have the expected shape.
     case malformed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .gone(let path): "\(path): no such process"
-        case .io(let path, let errno): "\(path): \(String(cString: strerror(errno)))"
+        case .io(let failure): failure.description
         case .malformed(let path, let reason): "\(path): malformed: \(reason)"
         }
     }
 }
 
-/// Small, allocation-conscious readers for /proc files (read with plain syscalls: they are
-/// generated on read, so their size is unknown and stat reports 0).
+/// Small, allocation-conscious readers for /proc files (generated on read: their size is
+/// unknown and stat reports 0, so they are read until end of file).
 public enum ProcFile {
     /// Reads a whole file into bytes. When `ownerUID` is non-nil, also stores the file owner's uid
     /// (for /proc/PID/* that is the process's effective uid).
     public static func readBytes(_ path: String, ownerUID: UnsafeMutablePointer<UInt32>? = nil) throws(ProcError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let err = errno
-            if err == ENOENT || err == ESRCH { throw .gone(path: path) }
-            throw .io(path: path, errno: err)
+        func failure(_ operation: String, _ errno: Errno) -> ProcError {
+            errno == .noSuchFileOrDirectory || errno == .noSuchProcess ? .gone(path: path) : .io(SystemCallError(operation, path: path, errno: errno))
         }
-        defer { close(fd) }
-        if let ownerUID {
-            var st = stat()
-            if fstat(fd, &st) == 0 { ownerUID.pointee = st.st_uid }
-        }
-        var result: [UInt8] = []
-        var chunk = 4096
-        while true {
-            let oldCount = result.count
-            result.reserveCapacity(oldCount + chunk)
-            var readError: Int32 = 0
-            var readCount = 0
-            result.append(contentsOf: repeatElement(0, count: chunk))
-            result.withUnsafeMutableBytes { buffer in
-                let n = read(fd, buffer.baseAddress! + oldCount, chunk)
-                if n < 0 { readError = errno } else { readCount = n }
-            }
-            result.removeLast(chunk - readCount)
-            if readError != 0 {
-                if readError == EINTR { continue }
-                if readError == ESRCH { throw .gone(path: path) }
-                throw .io(path: path, errno: readError)
-            }
-            if readCount == 0 { return result }
-            chunk = min(chunk * 2, 1 << 20)
-        }
+        let fd: FileDescriptor
+        do { fd = try .openAt(FilePath(path), .readOnly) } catch { throw failure("open", error) }
+        defer { fd.closeQuietly() }
+        if let ownerUID, let status = try? fd.stat() { ownerUID.pointee = status.userID.rawValue }
+        do { return try fd.readToEnd() } catch { throw failure("read", error) }
     }
 
     /// Reads a whole file as UTF-8 (invalid bytes are repaired).

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A process's scheduling state (field 3 of /proc/PID/stat).
 public enum ProcessState: String, Codable, Sendable {
     case running = "R", sleeping = "S", diskSleep = "D", zombie = "Z", stopped = "T"

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
 
 /// One pass over /proc: every process's stat fields at (nearly) one moment.
 ///
@@ -27,23 +25,15 @@ public struct ProcessSnapshot: Sendable {
 
     /// The numeric entries of /proc.
     public static func listPIDs() -> [Int32] {
-        guard let dir = opendir("/proc") else { return [] }
-        defer { closedir(dir) }
         var pids: [Int32] = []
         pids.reserveCapacity(1024)
-        while let entry = readdir(dir) {
-            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                var value: Int32 = 0
-                var digits = 0
-                for byte in raw {
-                    if byte == 0 { break }
-                    guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                    value = value * 10 + Int32(byte - 0x30)
-                    digits += 1
-                }
-                return digits > 0 ? value : nil
+        try? DirectoryEntries.forEach(in: "/proc") { name, _ in
+            var value: Int32 = 0
+            for byte in name {
+                guard byte >= 0x30 && byte <= 0x39 else { return }
+                value = value * 10 + Int32(byte - 0x30)
             }
-            if let pid { pids.append(pid) }
+            if !name.isEmpty { pids.append(value) }
         }
         return pids
     }

@@ -1,12 +1,16 @@
 import Foundation
+import OverseerSystem
 import Prometheus
+import SystemPackage
 
 /// Writes the reaper's metrics as a Prometheus textfile (for node_exporter's textfile
 /// collector). Each pass is a separate process, so counters carry on from the previous
-/// file's values; `last_pass_*` gauges describe the latest pass. Written atomically.
+/// file's values; `last_pass_*` gauges describe the latest pass. Replaced atomically and
+/// durably (`AtomicFile`), mode 0644 so that the exporter can read it.
 public enum ReapMetricsFile {
-    public static func write(_ report: ReapReport, to path: String) throws {
-        let previous = parse((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    public static func write(_ report: ReapReport, to path: String) throws(SystemCallError) {
+        let file = FilePath(path)
+        let previous = parse((try? file.readContents()).map { String(decoding: $0, as: UTF8.self) } ?? "")
         let registry = PrometheusCollectorRegistry()
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = [], add: Double) {
             let key = series(name, labels)
@@ -26,15 +30,8 @@ public enum ReapMetricsFile {
         registry.makeGauge(name: "overseer_reap_last_pass_survivors", help: "Survivors of the latest pass.").set(to: Double(report.survivors.count))
         registry.makeGauge(name: "overseer_reap_last_pass_timestamp_seconds", help: "When the latest pass ended.").set(to: Date().timeIntervalSince1970)
 
-        let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temporary = directory + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        try Data(registry.emitToString().utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "rename to \(path): \(reason)"])
-        }
+        try file.removingLastComponent().createDirectories(permissions: FilePermissions(rawValue: 0o755))
+        try AtomicFile.replace(file, with: Array(registry.emitToString().utf8), permissions: FilePermissions(rawValue: 0o644))
     }
 
     static func series(_ name: String, _ labels: [(String, String)]) -> String {

@@ -3,6 +3,7 @@ import Logging
 import OverseerKill
 import OverseerProcess
 import OverseerRegistry
+import OverseerSystem
 
 /// Settings of one reap pass.
 public struct ReapOptions: Sendable {
@@ -57,13 +58,13 @@ public struct Reaper: Sendable {
     }
 
     public func run() throws(ReapError) -> ReapReport {
-        let started = MonotonicClock.now
+        let started = ContinuousClock.now
         let store = RegistryStore(path: options.registryPath)
         let passLock = RegistryStore(path: options.registryPath + ".reap")
         do {
             return try passLock.withLock(timeout: options.lockTimeoutSeconds) {
                 var report = try pass(store: store)
-                report.durationSeconds = MonotonicClock.now - started
+                report.durationSeconds = (ContinuousClock.now - started).inSeconds
                 return report
             }
         } catch let error as ReapError {

@@ -71,7 +71,7 @@ public struct FactoryRegistry: Codable, Sendable, Equatable {
     public static func decode(_ bytes: [UInt8], path: String) throws(RegistryError) -> FactoryRegistry {
         if let registry = try? parse(bytes) { return registry }
         guard let registry = try RegistryStore(path: path).loadFactory() else {
-            throw .io(path: path, operation: "re-read", errno: ENOENT)
+            throw .io(path: path, "re-read", .noSuchFileOrDirectory)
         }
         return registry
     }

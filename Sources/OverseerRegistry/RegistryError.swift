@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
 
 /// Why the registry could not be read, written or locked. Each message is one line naming
 /// the file and the problem.
@@ -14,8 +12,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
     case unsupportedVersion(path: String, version: Int)
     /// A registry of the other format than the one asked for (`found`); left in place.
     case wrongFormat(path: String, found: RegistryFormat)
-    /// A system call failed.
-    case io(path: String, operation: String, errno: Int32)
+    /// A system call failed; the error names the registry file, the step and the errno.
+    case io(SystemCallError)
     /// The lock stayed held by someone else for the whole timeout.
     case lockTimeout(path: String)
 
@@ -29,8 +27,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
             "registry \(path) has version \(version), this build reads only version \(RegistryDocument.currentVersion); left in place"
         case .wrongFormat(let path, let found):
             "registry \(path) is \(found == .factory ? "a factory-sdk registry, not an Overseer one" : found == .overseer ? "an Overseer registry, not a factory-sdk one" : "of an unknown format"); left in place"
-        case .io(let path, let operation, let errno):
-            "registry \(path): \(operation) failed: \(String(cString: strerror(errno)))"
+        case .io(let failure):
+            "registry \(failure)"
         case .lockTimeout(let path):
             "registry lock \(path): still held by another process when the timeout expired"
         }

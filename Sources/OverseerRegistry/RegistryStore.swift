@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
+import SystemPackage
 
 /// The in-flight registry file: read under trust checks, written atomically, guarded by
 /// `flock` on the sibling `<path>.lock`.
@@ -25,49 +24,43 @@ public struct RegistryStore: Sendable {
     public func withLock<T>(timeout: Double? = nil, _ body: () throws -> T) throws -> T {
         let fd = try acquireLock(timeout: timeout)
         defer {
-            flock(fd, LOCK_UN)
-            close(fd)
+            fd.unlock()
+            fd.closeQuietly()
         }
         return try body()
     }
 
-    private func acquireLock(timeout: Double?) throws(RegistryError) -> Int32 {
+    private func acquireLock(timeout: Double?) throws(RegistryError) -> FileDescriptor {
         try FileIO.makeDirectories(FileIO.split(path).directory, for: path)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: lockPath, operation: "open lock file", errno: errno) }
+        let fd: FileDescriptor
+        do {
+            fd = try .openAt(FilePath(lockPath), .readWrite, options: [.create, .noFollow], permissions: .ownerReadWrite)
+        } catch {
+            throw .io(path: lockPath, "open lock file", error)
+        }
+        func failed(_ error: Errno) -> RegistryError {
+            fd.closeQuietly()
+            return .io(path: lockPath, "flock", error)
+        }
         guard let timeout else {
-            while flock(fd, LOCK_EX) != 0 {
-                let err = errno
-                if err != EINTR {
-                    close(fd)
-                    throw .io(path: lockPath, operation: "flock", errno: err)
-                }
-            }
+            do { try fd.lockExclusively() } catch { throw failed(error) }
             return fd
         }
-        let deadline = Self.monotonicNow() + max(0, timeout)
-        var pause = 0.001
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let err = errno
-            if err != EWOULDBLOCK && err != EINTR {
-                close(fd)
-                throw .io(path: lockPath, operation: "flock", errno: err)
-            }
-            let left = deadline - Self.monotonicNow()
-            if left <= 0 {
-                close(fd)
+        let clock = ContinuousClock()
+        let deadline = ContinuousClock.Instant.after(seconds: timeout)
+        var pause = Duration.milliseconds(1)
+        while true {
+            let locked: Bool
+            do { locked = try fd.tryLockExclusively() } catch { throw failed(error) }
+            if locked { return fd }
+            let left = clock.now.duration(to: deadline)
+            if left <= .zero {
+                fd.closeQuietly()
                 throw .lockTimeout(path: lockPath)
             }
-            FileIO.sleep(seconds: min(pause, left))
-            pause = min(pause * 2, 0.05)
+            BlockingSleep.sleep(for: min(pause, left))
+            pause = min(pause * 2, .milliseconds(50))
         }
-        return fd
-    }
-
-    static func monotonicNow() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     // MARK: Reading
@@ -145,38 +138,14 @@ public struct RegistryStore: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             bytes = Array(try encoder.encode(document)) + [0x0A]
         } catch {
-            throw .io(path: path, operation: "encode JSON (\(error))", errno: EINVAL)
+            throw .io(path: path, "encode JSON (\(error))", .invalidArgument)
         }
-        let (directory, name) = FileIO.split(path)
-        try FileIO.makeDirectories(directory, for: path)
-        let dirfd = FileIO.openDirectory(directory)
-        guard dirfd >= 0 else { throw .io(path: path, operation: "open directory \(directory)", errno: errno) }
-        defer { close(dirfd) }
-
-        var temporary = ""
-        var fd: Int32 = -1
-        for _ in 0..<16 {
-            temporary = ".\(name).tmp-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-            fd = openat(dirfd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        guard fd >= 0 else { throw .io(path: path, operation: "create temporary file", errno: errno) }
-        do throws(RegistryError) {
-            defer { if fd >= 0 { close(fd) } }
-            guard fchmod(fd, 0o600) == 0 else { throw RegistryError.io(path: path, operation: "fchmod temporary file", errno: errno) }
-            try FileIO.writeAll(fd, bytes, path: path)
-            guard fsync(fd) == 0 else { throw RegistryError.io(path: path, operation: "fsync temporary file", errno: errno) }
-            let closed = close(fd)
-            fd = -1
-            guard closed == 0 else { throw RegistryError.io(path: path, operation: "close temporary file", errno: errno) }
-            guard renameat(dirfd, temporary, dirfd, name) == 0 else {
-                throw RegistryError.io(path: path, operation: "rename temporary file over it", errno: errno)
-            }
+        try FileIO.makeDirectories(FileIO.split(path).directory, for: path)
+        do {
+            try AtomicFile.replace(FilePath(path), with: bytes, permissions: .ownerReadWrite)
         } catch {
-            unlinkat(dirfd, temporary, 0)
-            throw error
+            throw .io(error)
         }
-        guard fsync(dirfd) == 0 else { throw .io(path: path, operation: "fsync directory \(directory)", errno: errno) }
     }
 
     // MARK: Read-modify-write

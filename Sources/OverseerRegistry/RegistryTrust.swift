@@ -1,3 +1,5 @@
+import OverseerSystem
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,36 +56,40 @@ enum ParseOutcome<Value> {
 
 extension RegistryStore {
     /// Runs `body` with the registry's directory open and trusted; nil when the directory is missing.
-    func withTrustedDirectory<T>(_ body: (Int32) throws(RegistryError) -> T?) throws(RegistryError) -> T? {
+    func withTrustedDirectory<T>(_ body: (FileDescriptor) throws(RegistryError) -> T?) throws(RegistryError) -> T? {
         let (directory, _) = FileIO.split(path)
-        let dirfd = FileIO.openDirectory(directory)
-        if dirfd < 0 {
-            if errno == ENOENT { return nil }
-            throw .io(path: path, operation: "open directory \(directory)", errno: errno)
+        let dirfd: FileDescriptor
+        do {
+            dirfd = try FileIO.openDirectory(directory)
+        } catch {
+            if error == .noSuchFileOrDirectory { return nil }
+            throw .io(path: path, "open directory \(directory)", error)
         }
-        defer { close(dirfd) }
-        var st = stat()
-        guard fstat(dirfd, &st) == 0 else { throw .io(path: path, operation: "fstat directory \(directory)", errno: errno) }
-        try RegistryTrust.checkDirectory(st, directory: directory, path: path)
+        defer { dirfd.closeQuietly() }
+        let st: Stat
+        do { st = try dirfd.stat() } catch { throw .io(path: path, "fstat directory \(directory)", error) }
+        try RegistryTrust.checkDirectory(st.rawValue, directory: directory, path: path)
         return try body(dirfd)
     }
 
     /// Opens the file (no symlinks, no blocking on FIFOs), checks it on the open descriptor, reads it.
-    func readTrusted(directory dirfd: Int32) throws(RegistryError) -> TrustedRead? {
+    func readTrusted(directory dirfd: FileDescriptor) throws(RegistryError) -> TrustedRead? {
         let name = FileIO.split(path).name
-        let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        if fd < 0 {
-            let err = errno
-            if err == ENOENT { return nil }
-            if err == ELOOP { throw .untrusted(path: path, reason: "is a symbolic link") }
-            throw .io(path: path, operation: "open", errno: err)
+        let fd: FileDescriptor
+        do {
+            fd = try .openAt(FilePath(name), in: dirfd, .readOnly, options: [.noFollow, .nonBlocking, FileDescriptor.OpenOptions(rawValue: O_NOCTTY)])
+        } catch {
+            if error == .noSuchFileOrDirectory { return nil }
+            if error == .tooManySymbolicLinkLevels { throw .untrusted(path: path, reason: "is a symbolic link") }
+            throw .io(path: path, "open", error)
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "fstat", errno: errno) }
-        try RegistryTrust.checkFile(st, path: path)
-        let bytes = try FileIO.readAll(fd, path: path)
-        return TrustedRead(bytes: bytes, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        defer { fd.closeQuietly() }
+        let st: Stat
+        do { st = try fd.stat() } catch { throw .io(path: path, "fstat", error) }
+        try RegistryTrust.checkFile(st.rawValue, path: path)
+        let bytes: [UInt8]
+        do { bytes = try fd.readToEnd(sizeHint: max(Int(st.size) + 1, 4096)) } catch { throw .io(path: path, "read", error) }
+        return TrustedRead(bytes: bytes, device: UInt64(st.rawValue.st_dev), inode: UInt64(st.rawValue.st_ino))
     }
 
     /// Reads and parses the file under the trust checks. A file that does not parse is moved
@@ -100,27 +106,29 @@ extension RegistryStore {
                 case .corrupt(let reason):
                     if current == previous { try quarantine(directory: dirfd, reason: reason) }
                     previous = current
-                    FileIO.sleep(seconds: 0.05)
+                    BlockingSleep.sleep(for: .milliseconds(50))
                 }
             }
-            throw .io(path: path, operation: "read a stable copy (the file kept changing)", errno: EAGAIN)
+            throw .io(path: path, "read a stable copy (the file kept changing)", .resourceTemporarilyUnavailable)
         }
     }
 
     /// Renames the file to `<name>.corrupt-<UTC stamp>` in its directory (never truncated or
     /// deleted) and throws `.corrupt`.
-    func quarantine(directory dirfd: Int32, reason: String) throws(RegistryError) -> Never {
+    func quarantine(directory dirfd: FileDescriptor, reason: String) throws(RegistryError) -> Never {
         let name = FileIO.split(path).name
         let stamp = FileIO.utcStamp()
         for attempt in 1...100 {
             let target = name + ".corrupt-" + stamp + (attempt == 1 ? "" : "-\(attempt)")
-            let err = FileIO.renameNoReplace(directory: dirfd, name, target)
-            if err == 0 {
-                fsync(dirfd)
-                throw .corrupt(path: path, movedTo: String(path.dropLast(name.count)) + target, reason: reason)
+            do {
+                try dirfd.renameWithoutReplacing(FilePath(name), to: FilePath(target))
+            } catch {
+                if error == .fileExists { continue }
+                throw .io(path: path, "move aside to \(target)", error)
             }
-            if err != EEXIST { throw .io(path: path, operation: "move aside to \(target)", errno: err) }
+            try? dirfd.sync()
+            throw .corrupt(path: path, movedTo: String(path.dropLast(name.count)) + target, reason: reason)
         }
-        throw .io(path: path, operation: "move aside (no free .corrupt name)", errno: EEXIST)
+        throw .io(path: path, "move aside (no free .corrupt name)", .fileExists)
     }
 }

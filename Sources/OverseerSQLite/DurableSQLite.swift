@@ -1,8 +1,6 @@
 import GRDB
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import OverseerSystem
+import SystemPackage
 
 /// Why a durable SQLite file could not be opened or used; each case names the file.
 public enum SQLiteFileError: Error, Sendable, Equatable {
@@ -12,8 +10,8 @@ public enum SQLiteFileError: Error, Sendable, Equatable {
     case cannotOpen(path: String, message: String)
     /// A statement or setting failed.
     case database(path: String, operation: String, message: String)
-    /// A system call on the file failed.
-    case io(path: String, operation: String, errno: Int32)
+    /// A system call on the file failed (the error names the file).
+    case io(SystemCallError)
 }
 
 /// Opens a store's SQLite file the way every Overseer store wants it: owner-only file mode
@@ -92,36 +90,32 @@ public enum DurableSQLite {
     /// Creates the file with mode 0600 before SQLite does (SQLite gives its -wal and -shm
     /// files the database file's mode), and removes group/other access from an existing one.
     private static func prepareFile(path: String) throws(SQLiteFileError) {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let code = errno
-            throw .cannotOpen(path: path, message: String(cString: strerror(code)))
+        let fd: FileDescriptor
+        do { fd = try .openAt(FilePath(path), .readWrite, options: .create, permissions: .ownerReadWrite) } catch {
+            throw .cannotOpen(path: path, message: error.description)
         }
-        defer { close(fd) }
-        try restrict(fd: fd, path: path)
+        defer { fd.closeQuietly() }
+        try restrict(fd, path: path)
     }
 
     private static func tightenCompanionFiles(path: String) throws(SQLiteFileError) {
         for suffix in ["-wal", "-shm"] {
-            let fd = Glibc.open(path + suffix, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            try restrict(fd: fd, path: path + suffix)
+            guard let fd = try? FileDescriptor.openAt(FilePath(path + suffix), .readOnly, options: .noFollow) else { continue }
+            defer { fd.closeQuietly() }
+            try restrict(fd, path: path + suffix)
         }
     }
 
-    private static func restrict(fd: Int32, path: String) throws(SQLiteFileError) {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw .io(path: path, operation: "fstat", errno: errno)
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
+    private static func restrict(_ fd: FileDescriptor, path: String) throws(SQLiteFileError) {
+        let status: Stat
+        do { status = try fd.stat() } catch { throw .io(SystemCallError("fstat", path: path, errno: error)) }
+        guard status.type == .regular else {
             throw .cannotOpen(path: path, message: "not a regular file")
         }
-        let permissions = info.st_mode & 0o777
+        let permissions = status.permissions.rawValue & 0o777
         guard permissions & 0o077 != 0 else { return }
-        guard fchmod(fd, permissions & 0o700) == 0 else {
-            throw .io(path: path, operation: "fchmod", errno: errno)
+        do { try fd.setPermissions(FilePermissions(rawValue: permissions & 0o700)) } catch {
+            throw .io(SystemCallError("fchmod", path: path, errno: error))
         }
     }
 }

@@ -109,7 +109,7 @@ extension DeliveryEngine {
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(50))
             case .failed(let errno):
-                let reason = "write to the terminal failed: \(String(cString: strerror(errno)))"
+                let reason = "write to the terminal failed: \(errno)"
                 return typed ? .partial(reason + " after \(offset - bytes.startIndex) of \(bytes.count) bytes") : .nothingTyped(reason)
             }
         }

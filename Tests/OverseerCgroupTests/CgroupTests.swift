@@ -109,10 +109,10 @@ final class CgroupTests: XCTestCase {
         try inner.create()
         _ = try spawnInto(inner, "exec sleep 600")
         XCTAssertThrowsError(try cgroup.remove()) { error in
-            guard case CgroupError.system(let operation, let path, let code) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(operation, "rmdir")
-            XCTAssertEqual(path, inner.path)
-            XCTAssertEqual(code, EBUSY)
+            guard case CgroupError.system(let failure) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(failure.operation, "rmdir")
+            XCTAssertEqual(failure.path, inner.path)
+            XCTAssertEqual(failure.errno.rawValue, EBUSY)
         }
         XCTAssertTrue(inner.exists, "a populated cgroup is never removed")
         try inner.kill()

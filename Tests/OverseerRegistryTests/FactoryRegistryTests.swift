@@ -195,9 +195,9 @@ final class FactoryRegistryTests: XCTestCase {
                 return .corrupt("partial")
             }
         }
-        guard case .io(let reported, _, let err) = error else { return XCTFail("expected .io, got \(String(describing: error))") }
-        XCTAssertEqual(reported, path)
-        XCTAssertEqual(err, EAGAIN)
+        guard case .io(let failure) = error else { return XCTFail("expected .io, got \(String(describing: error))") }
+        XCTAssertEqual(failure.path, path)
+        XCTAssertEqual(failure.errno.rawValue, EAGAIN)
         XCTAssertEqual(temp.listing(), ["inflight.json"])
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import OverseerProcess
 @testable import OverseerRegistry
 import Synchronization
+import OverseerSystem
 import OverseerTestSupport
 import XCTest
 #if canImport(Glibc)
@@ -97,9 +98,9 @@ final class RegistryStoreTests: XCTestCase {
         let error = thrownError(RegistryError.self) { try store.save(.sample(count: 50)) }
         setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved)
         signal(SIGXFSZ, previousHandler)
-        guard case .io(_, let operation, let err) = error else { return XCTFail("expected .io, got \(String(describing: error))") }
-        XCTAssertEqual(operation, "write")
-        XCTAssertEqual(err, EFBIG)
+        guard case .io(let failure) = error else { return XCTFail("expected .io, got \(String(describing: error))") }
+        XCTAssertEqual(failure.operation, "write temporary file")
+        XCTAssertEqual(failure.errno.rawValue, EFBIG)
         XCTAssertEqual(Files.bytes(store.path), oldBytes, "old content intact")
         XCTAssertEqual(temp.listing(), ["registry.json"], "temporary file removed")
         XCTAssertEqual(try store.load(), old)
@@ -109,8 +110,8 @@ final class RegistryStoreTests: XCTestCase {
         // The target is a non-empty directory: everything succeeds up to rename(2).
         XCTAssertEqual(mkdir(store.path, 0o700), 0)
         try Files.write(store.path + "/inside", "keep")
-        guard case .io(_, let operation, _) = thrownError(RegistryError.self, { try store.save(.sample()) }) else { return XCTFail("expected .io") }
-        XCTAssertTrue(operation.contains("rename"), operation)
+        guard case .io(let failure) = thrownError(RegistryError.self, { try store.save(.sample()) }) else { return XCTFail("expected .io") }
+        XCTAssertTrue(failure.operation.contains("rename"), failure.operation)
         XCTAssertEqual(temp.listing(), ["registry.json"])
         XCTAssertEqual(temp.listing(store.path), ["inside"])
     }
@@ -166,9 +167,9 @@ final class RegistryStoreTests: XCTestCase {
     }
 
     func testLockTimeoutIsReported() throws {
-        let started = RegistryStore.monotonicNow()
+        let started = ContinuousClock.now
         let error = thrownError(RegistryError.self) { try store.withLock { try store.withLock(timeout: 0.3) { 1 } } }
-        let elapsed = RegistryStore.monotonicNow() - started
+        let elapsed = (ContinuousClock.now - started).inSeconds
         XCTAssertEqual(error, .lockTimeout(path: store.lockPath))
         XCTAssertGreaterThanOrEqual(elapsed, 0.3)
         XCTAssertLessThan(elapsed, 3)
@@ -185,14 +186,14 @@ final class RegistryStoreTests: XCTestCase {
         Thread {
             try? store.withLock {
                 held.signal()
-                FileIO.sleep(seconds: 0.5)
+                BlockingSleep.sleep(for: .milliseconds(500))
             }
             done.signal()
         }.start()
         held.wait()
-        let started = RegistryStore.monotonicNow()
+        let started = ContinuousClock.now
         XCTAssertEqual(try store.withLock(timeout: 10) { 3 }, 3)
-        XCTAssertGreaterThan(RegistryStore.monotonicNow() - started, 0.3, "waited for the holder")
+        XCTAssertGreaterThan(ContinuousClock.now - started, .milliseconds(300), "waited for the holder")
         done.wait()
     }
 

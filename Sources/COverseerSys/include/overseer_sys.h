@@ -49,6 +49,12 @@ int ov_spawn_into_cgroup(const char *path, char *const argv[], char *const envp[
 ssize_t ov_get_xattr(const char *path, const char *name, void *value, size_t size);
 int ov_set_xattr(const char *path, const char *name, const void *value, size_t size);
 
+enum { OV_RENAME_NOREPLACE = 1 /* RENAME_NOREPLACE: fail with EEXIST instead of replacing */ };
+
+/* renameat2(2) as a plain syscall (glibc's wrapper is recent and Swift's Glibc module hides it).
+ * -ENOSYS or -EINVAL where the kernel or the file system lacks it. */
+int ov_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
 /* pidfd_open(2) and pidfd_send_signal(2). */
 int ov_pidfd_open(pid_t pid);
 int ov_pidfd_send_signal(int pidfd, int sig);

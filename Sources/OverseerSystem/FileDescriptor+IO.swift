@@ -1,0 +1,127 @@
+import COverseerSys
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The descriptor operations Overseer needs beyond swift-system's: typed errors (`Errno`),
+/// `*at()` calls relative to an open directory, and retries on EINTR (through `Syscall`).
+extension FileDescriptor {
+    /// The working directory, for `*at()` calls on plain paths (AT_FDCWD).
+    public static var workingDirectory: FileDescriptor { FileDescriptor(rawValue: AT_FDCWD) }
+
+    /// openat(2): `path` relative to `directory` (absolute paths ignore it). Close-on-exec is
+    /// always set. `permissions` is required with `.create`.
+    public static func openAt(
+        _ path: FilePath, in directory: FileDescriptor = .workingDirectory, _ mode: AccessMode,
+        options: OpenOptions = [], permissions: FilePermissions? = nil
+    ) throws(Errno) -> FileDescriptor {
+        let flags = mode.rawValue | options.rawValue | O_CLOEXEC
+        let result = path.withCString { name in
+            Syscall.retryingOnInterrupt { openat(directory.rawValue, name, flags, permissions?.rawValue ?? 0) }
+        }
+        return FileDescriptor(rawValue: try result.get())
+    }
+
+    /// Reads until end of file. Grows its buffer from `sizeHint`, so it suits /proc files
+    /// (generated on read; stat reports size 0) as well as regular files.
+    public func readToEnd(sizeHint: Int = 4096) throws(Errno) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = max(sizeHint, 64)
+        while true {
+            let start = result.count
+            result.append(contentsOf: repeatElement(0, count: chunk))
+            let outcome = result.withUnsafeMutableBytes { buffer in
+                Syscall.retryingOnInterrupt { Glibc.read(rawValue, buffer.baseAddress! + start, chunk) }
+            }
+            let count = (try? outcome.get()) ?? 0
+            result.removeLast(chunk - count)
+            if case .failure(let errno) = outcome { throw errno }
+            if count == 0 { return result }
+            chunk = min(chunk * 2, 1 << 20)
+        }
+    }
+
+    /// Writes every byte (looping over short writes).
+    public func write(contentsOf bytes: UnsafeRawBufferPointer) throws(Errno) {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try Syscall.retryingOnInterrupt {
+                Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset)
+            }.get()
+        }
+    }
+
+    /// Writes every byte (looping over short writes).
+    public func write(contentsOf bytes: [UInt8]) throws(Errno) {
+        let result = bytes.withUnsafeBytes { buffer in Result { () throws(Errno) in try write(contentsOf: buffer) } }
+        try result.get()
+    }
+
+    /// fsync(2): the file's data and metadata reach the disk (for a directory: its entries).
+    public func sync() throws(Errno) {
+        _ = try Syscall.retryingOnInterrupt { fsync(rawValue) }.get()
+    }
+
+    /// fchmod(2).
+    public func setPermissions(_ permissions: FilePermissions) throws(Errno) {
+        _ = try Syscall.retryingOnInterrupt { fchmod(rawValue, permissions.rawValue) }.get()
+    }
+
+    /// flock(2) LOCK_EX, waiting as long as it takes.
+    public func lockExclusively() throws(Errno) {
+        _ = try Syscall.retryingOnInterrupt { flock(rawValue, LOCK_EX) }.get()
+    }
+
+    /// flock(2) LOCK_EX|LOCK_NB: false when another open file holds the lock.
+    public func tryLockExclusively() throws(Errno) -> Bool {
+        switch Syscall.retryingOnInterrupt({ flock(rawValue, LOCK_EX | LOCK_NB) }) {
+        case .success: return true
+        case .failure(let errno) where errno == .wouldBlock: return false
+        case .failure(let errno): throw errno
+        }
+    }
+
+    /// flock(2) LOCK_UN.
+    public func unlock() {
+        _ = Syscall.retryingOnInterrupt { flock(rawValue, LOCK_UN) }
+    }
+
+    /// Closes, ignoring errors (for cleanup paths where nothing can be done about them).
+    public func closeQuietly() {
+        _ = Glibc.close(rawValue) // never retried: on Linux the descriptor is gone even on EINTR
+    }
+}
+
+/// Operations on entries of an open directory (the `*at()` calls), so that a path checked
+/// once is the path acted on.
+extension FileDescriptor {
+    /// renameat(2) within this directory, replacing `new` if it exists.
+    public func rename(_ old: FilePath, to new: FilePath) throws(Errno) {
+        let result = old.withCString { from in
+            new.withCString { to in Syscall.retryingOnInterrupt { renameat(rawValue, from, rawValue, to) } }
+        }
+        _ = try result.get()
+    }
+
+    /// Renames within this directory, failing with EEXIST rather than replacing `new`:
+    /// renameat2(RENAME_NOREPLACE), or on kernels and file systems without it a check then
+    /// a rename.
+    public func renameWithoutReplacing(_ old: FilePath, to new: FilePath) throws(Errno) {
+        let result = old.withCString { from in
+            new.withCString { to in Syscall.shimResult(ov_renameat2(rawValue, from, rawValue, to, UInt32(OV_RENAME_NOREPLACE))) }
+        }
+        switch result {
+        case .success: return
+        case .failure(let errno) where errno != .invalidArgument && errno != .noFunction: throw errno
+        case .failure: break
+        }
+        if (try? new.stat(relativeTo: self, flags: .symlinkNoFollow)) != nil { throw .fileExists }
+        try rename(old, to: new)
+    }
+
+    /// unlinkat(2) of a file in this directory.
+    public func unlink(_ name: FilePath) throws(Errno) {
+        _ = try name.withCString { entry in Syscall.retryingOnInterrupt { unlinkat(rawValue, entry, 0) } }.get()
+    }
+}
