@@ -75,7 +75,7 @@ extension ScreenEngine {
         }
         guard pushes else { return }
         while text.last == 0x20 { text.removeLast() }
-        text.withUnsafeBufferPointer { scrollback.append($0) }
+        text.withUnsafeBufferPointer { appendToScrollback($0) }
     }
 }
 

@@ -3,9 +3,9 @@
 /// top, in order, then the final screen (trailing blank rows dropped).
 ///
 /// Alternate-screen content (vim, less, htop) never scrolls off: each alternate-screen session
-/// contributes its last frame, at the point the program left it (trailing blank rows dropped),
-/// then the main screen continues as the program restored it. A transcript that ends on the
-/// alternate screen ends with that screen. Intermediate frames are not kept.
+/// contributes its last frame (trailing blank rows dropped) when the program leaves it, after
+/// the main-screen rows above the cursor; then the main screen continues. A transcript that ends
+/// on the alternate screen ends with that screen. Intermediate frames are not kept.
 public final class PlainTextRenderer {
     private let screen: TerminalScreen
 
@@ -21,9 +21,7 @@ public final class PlainTextRenderer {
 
     /// The lines of the final screen (call once, after the last `feed`).
     public func finish() -> [String] {
-        var lines = screen.takeScrollback() + screen.snapshot().lines
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines
+        screen.takeScrollback() + screen.finalRows()
     }
 
     /// The whole transcript at once.

@@ -24,6 +24,8 @@ final class ScreenEngine {
     private var rowText: [UInt8] = []
     private var rowCells: [VTermScreenCell]
     private var alternateBufferEnabled = false
+    /// Main-screen rows a plain-text rendering already put out (see `keepAlternateFrame`).
+    private var emittedRows: [[UInt8]] = []
     private let callbacks: UnsafeMutablePointer<VTermScreenCallbacks>
 
     init(rows: Int, cols: Int, scrollbackLines: Int) {
@@ -80,12 +82,13 @@ final class ScreenEngine {
             let start = max(item.start, fed)
             switch item.event {
             case .alternateScreen(let enter, let legacy):
+                var frame: [[UInt8]]?
                 if enter {
                     enableAlternateBuffer()
                 } else if keepsAlternateFrames && alternateScreen {
                     write(bytes, fed, start)
                     fed = start
-                    keepAlternateFrame()
+                    frame = visibleRows()
                 }
                 write(bytes, fed, item.end)
                 if legacy {
@@ -93,6 +96,7 @@ final class ScreenEngine {
                     value.boolean = enter ? 1 : 0
                     _ = vterm_state_set_termprop(state, VTERM_PROP_ALTSCREEN, &value)
                 }
+                if let frame { keepAlternateFrame(frame) }
             case .colorQuery(let code, let stringTerminator):
                 write(bytes, fed, item.end)
                 output.append(contentsOf: colorAnswer(code: code, stringTerminator: stringTerminator))
@@ -170,7 +174,7 @@ final class ScreenEngine {
     /// Puts a visible row into the scrollback, as libvterm does when it scrolls off.
     func pushRowToScrollback(_ row: Int) {
         let line = text(ofRow: row)
-        line.withUnsafeBufferPointer { scrollback.append($0) }
+        line.withUnsafeBufferPointer { appendToScrollback($0) }
     }
 
     private func enableAlternateBuffer() {
@@ -179,10 +183,39 @@ final class ScreenEngine {
         alternateBufferEnabled = true
     }
 
-    private func keepAlternateFrame() {
-        var frame = (0..<rows).map { text(ofRow: $0) }
-        while frame.last?.isEmpty == true { frame.removeLast() }
-        for line in frame { line.withUnsafeBufferPointer { scrollback.append($0) } }
+    /// The visible rows' text, trailing blank rows dropped.
+    private func visibleRows() -> [[UInt8]] {
+        var lines = (0..<rows).map { text(ofRow: $0) }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
+    }
+
+    /// Back on the main screen after an alternate-screen session: the main rows above the cursor
+    /// (what was seen before it) go out first, then the session's last frame. Those main rows are
+    /// not put out again when they scroll off later, or at the end, unless they changed.
+    private func keepAlternateFrame(_ frame: [[UInt8]]) {
+        emittedRows = (0..<Int(cursor.row)).map { text(ofRow: $0) }
+        for line in emittedRows + frame { line.withUnsafeBufferPointer { scrollback.append($0) } }
+    }
+
+    /// Puts a line that scrolled off into the scrollback (skipping one already put out).
+    func appendToScrollback(_ line: UnsafeBufferPointer<UInt8>) {
+        if let next = emittedRows.first {
+            emittedRows.removeFirst()
+            if next.elementsEqual(line) { return }
+            emittedRows.removeAll()
+        }
+        scrollback.append(line)
+    }
+
+    /// The visible rows for the end of a plain-text rendering: trailing blank rows dropped, and
+    /// leading rows already put out before an alternate-screen frame.
+    func finalRows() -> [String] {
+        var lines = visibleRows()
+        var skip = 0
+        while skip < min(emittedRows.count, lines.count) && emittedRows[skip] == lines[skip] { skip += 1 }
+        if skip == emittedRows.count { lines.removeFirst(skip) }
+        return lines.map { String(decoding: $0, as: UTF8.self) }
     }
 
     private func colorAnswer(code: Int, stringTerminator: Bool) -> [UInt8] {
@@ -216,6 +249,6 @@ final class ScreenEngine {
     private func pushLine(_ cells: UnsafePointer<VTermScreenCell>, count: Int) {
         rowText.removeAll(keepingCapacity: true)
         CellText.appendRow(cells, count: count, to: &rowText)
-        rowText.withUnsafeBufferPointer { scrollback.append($0) }
+        rowText.withUnsafeBufferPointer { appendToScrollback($0) }
     }
 }

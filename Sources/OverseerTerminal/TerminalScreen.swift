@@ -60,4 +60,9 @@ public final class TerminalScreen: Sendable {
     func takeScrollback() -> [String] {
         lock.withLock { _ in engine.scrollback.removeAll() }
     }
+
+    /// The visible rows at the end of a plain-text rendering (see `ScreenEngine.finalRows`).
+    func finalRows() -> [String] {
+        lock.withLock { _ in engine.finalRows() }
+    }
 }
