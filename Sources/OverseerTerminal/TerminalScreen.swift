@@ -61,6 +61,11 @@ public final class TerminalScreen: Sendable {
         lock.withLock { _ in engine.scrollback.removeAll() }
     }
 
+    /// How many times libvterm scrolled the whole screen by one line (each moves every cell).
+    var singleLineScrolls: Int {
+        lock.withLock { _ in engine.fullScrolls }
+    }
+
     /// The visible rows at the end of a plain-text rendering (see `ScreenEngine.finalRows`).
     func finalRows() -> [String] {
         lock.withLock { _ in engine.finalRows() }
