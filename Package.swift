@@ -9,9 +9,11 @@ import PackageDescription
 /// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
 ///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing.
 /// - `CSystemd`: libsystemd (sd_notify) as a system library.
+/// - `CVTerm`: libvterm (terminal emulation) as a system library.
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
+/// - `OverseerTerminal`: a rendered terminal screen per agent (libvterm), its query answers, repaint and plain text.
 /// - `OverseerSQLite`: opening a store's SQLite file durably (0600, integrity check, WAL, synchronous=FULL).
 /// - `OverseerDelivery`: the durable delivery store (SQLite/GRDB), the injection throttle and echo verification.
 /// - `OverseerIdempotency`: stored responses for Idempotency-Key retries, and command-stream checkpoints.
@@ -54,10 +56,20 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        .systemLibrary(
+            name: "CVTerm",
+            pkgConfig: "vterm",
+            providers: [.apt(["libvterm-dev"])]
+        ),
         .target(name: "COverseerSys"),
         .target(
             name: "OverseerSystem",
             dependencies: ["COverseerSys", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerTerminal",
+            dependencies: ["CVTerm"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -226,6 +238,11 @@ let package = Package(
         .testTarget(
             name: "OverseerPTYTests",
             dependencies: ["OverseerPTY", "OverseerProcess", "OverseerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerTerminalTests",
+            dependencies: ["OverseerTerminal", "OverseerPTY", "OverseerProcess", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

