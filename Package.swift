@@ -12,6 +12,7 @@ import PackageDescription
 /// - `OverseerSQLite`: opening a store's SQLite file durably (0600, integrity check, WAL, synchronous=FULL).
 /// - `OverseerDelivery`: the durable delivery store (SQLite/GRDB), the injection throttle and echo verification.
 /// - `OverseerIdempotency`: stored responses for Idempotency-Key retries, and command-stream checkpoints.
+/// - `OverseerTerminal`: the rendered screen of an agent's terminal (`ScreenSnapshot`, `TerminalModes`).
 /// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
@@ -80,6 +81,10 @@ let package = Package(
         .target(
             name: "OverseerIdempotency",
             dependencies: ["OverseerSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerTerminal",
             swiftSettings: swiftSettings
         ),
         .target(
