@@ -22,7 +22,8 @@ public struct AgentObservation: Sendable, Equatable {
 }
 
 /// An agent's state, the rule that decided it and the screen lines that rule matched.
-public struct AgentStateVerdict: Sendable, Equatable {
+/// Encodes with snake_case keys for the API and the event stream.
+public struct AgentStateVerdict: Sendable, Equatable, Codable {
     public var state: AgentState
     /// The winning rule's name; nil for `starting`, `exited` and the fallback state.
     public var rule: String?
@@ -38,6 +39,11 @@ public struct AgentStateVerdict: Sendable, Equatable {
     public var reason: String
     /// The text `overseer state NAME --explain` prints.
     public var explain: String
+
+    enum CodingKeys: String, CodingKey {
+        case state, rule, evidence, profile, ready, reason, explain
+        case recheckAfterSeconds = "recheck_after_seconds"
+    }
 }
 
 /// Turns an observation into a state by a profile's rules. Pure and deterministic: the

@@ -47,10 +47,11 @@ enum BuiltInProfiles {
         quietSeconds: 0.5
     )
 
-    /// The Python REPL (`>>> `, `... `, captured). Plain typing, not bracketed paste: Python
-    /// 3.11's readline takes a pasted block as one line and answers "SyntaxError: multiple
-    /// statements found while compiling a single statement" (checked in tmux); typed line by
-    /// line, each line runs as a person's would.
+    /// The Python REPL (`>>> `, `... `, captured). Plain typing, never bracketed paste: Python
+    /// 3.11 with GNU readline 8.2 does not enable it (fixtures README), and a block sent
+    /// bracketed anyway is read as one line, answered with "SyntaxError: multiple statements
+    /// found while compiling a single statement" (checked in tmux). Typed line by line, each
+    /// line runs as a person's would.
     static let python = ProfileDefinition(
         commands: ["python", "python[0-9]*", "pypy*"],
         interactiveOnly: true,
@@ -69,7 +70,10 @@ enum BuiltInProfiles {
     /// `Press enter to confirm or esc to cancel`. The window title is `work` when idle, starts
     /// with a braille spinner (`⠸ work`) during a turn and reads `[ ! ] Action Required | work`
     /// during an approval. Pastes over 1000 characters show
-    /// `[Pasted Content N chars]` (Codex source). The trust prompt is from Codex's docs.
+    /// `[Pasted Content N chars]` (fixtures README: 1001 characters and up). The trust prompt
+    /// is from Codex's docs. Ready only once a rule matches (its composer is drawn): Codex
+    /// leaves cooked mode ~0.2 s before its first frame, and input typed in that gap is lost
+    /// (fixtures README: 7/7 lost at 0–50 ms after raw mode, 8/8 kept from 100 ms).
     static let codex = ProfileDefinition(
         commands: ["codex", "codex-*"],
         ready: Readiness.rule.rawValue,

@@ -1,8 +1,8 @@
 import OverseerTerminal
 
 /// What a submission check saw: how it decided, and the screen lines that show it.
-public struct ScreenEvidence: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
+public struct ScreenEvidence: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable {
         /// The text itself is on the screen.
         case text
         /// The profile's paste placeholder stands in for the text.

@@ -1,3 +1,4 @@
+import Foundation
 import OverseerProfiles
 import OverseerTerminal
 import XCTest
@@ -108,5 +109,16 @@ final class ClassifierTests: XCTestCase {
         let snapshot = try ScreenFixtures.load("codex-working-queued-120x40", cursorAfterLast: "›")
         let first = classify(snapshot, codex)
         for _ in 0..<5 { XCTAssertEqual(classify(snapshot, codex), first) }
+    }
+}
+
+extension ClassifierTests {
+    func testVerdictEncodesWithSnakeCaseKeys() throws {
+        let shell = try ProfileCatalog.builtIn.profile(named: "shell")
+        let verdict = classify(screen(["$ "]), shell, quiet: 0.2)
+        let json = String(decoding: try JSONEncoder().encode(verdict), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"recheck_after_seconds\":0.3"), json)
+        XCTAssertTrue(json.contains("\"state\":\"working\""), json)
+        XCTAssertEqual(try JSONDecoder().decode(AgentStateVerdict.self, from: Data(json.utf8)), verdict)
     }
 }
