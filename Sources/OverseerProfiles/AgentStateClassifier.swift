@@ -3,7 +3,7 @@ import OverseerTerminal
 /// What is known about an agent at one moment, as the classifier needs it.
 public struct AgentObservation: Sendable, Equatable {
     public var screen: ScreenSnapshot
-    /// Seconds since the program last wrote output.
+    /// Seconds since the program last wrote output (since spawn, while it has written none).
     public var secondsSinceOutput: Double
     /// The program (the agent's root process) has exited.
     public var exited: Bool
