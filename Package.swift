@@ -17,6 +17,8 @@ import PackageDescription
 /// - `OverseerSQLite`: opening a store's SQLite file durably (0600, integrity check, WAL, synchronous=FULL).
 /// - `OverseerDelivery`: the durable delivery store (SQLite/GRDB), the injection throttle and echo verification.
 /// - `OverseerIdempotency`: stored responses for Idempotency-Key retries, and command-stream checkpoints.
+/// - `OverseerTerminal`: the rendered screen of an agent's terminal (`ScreenSnapshot`, `TerminalModes`).
+/// - `OverseerProfiles`: agent profiles (screen rules → agent state), typing plans and screen-based submission checks.
 /// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
@@ -105,6 +107,15 @@ let package = Package(
         .target(
             name: "OverseerIdempotency",
             dependencies: ["OverseerSQLite", "OverseerSystem", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerTerminal",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OverseerProfiles",
+            dependencies: ["OverseerTerminal", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -253,6 +264,12 @@ let package = Package(
         .testTarget(
             name: "OverseerIdempotencyTests",
             dependencies: ["OverseerIdempotency", "OverseerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerProfilesTests",
+            dependencies: ["OverseerProfiles", "OverseerTerminal", .product(name: "TOMLKit", package: "TOMLKit")],
+            exclude: ["Screens"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
