@@ -110,10 +110,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "OverseerTerminal",
-            swiftSettings: swiftSettings
-        ),
-        .target(
             name: "OverseerProfiles",
             dependencies: ["OverseerTerminal", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings
