@@ -4,12 +4,13 @@ import PackageDescription
 /// Overseer: a Linux process supervisor with an orphan reaper. Linux only (pidfds, /proc,
 /// cgroup v2, PTYs), so the package declares no Apple platforms.
 ///
-/// Modules, one concern each:
+/// Modules, one concern each (each depends only on modules listed above it):
 /// - `COverseerSys`: the few syscalls Swift's Glibc module hides (PTY, spawn, pidfd, prctl, renameat2).
-/// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
-///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing.
 /// - `CSystemd`: libsystemd (sd_notify) as a system library.
 /// - `CVTerm`: libvterm (terminal emulation) as a system library.
+/// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
+///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing, socket probe.
+/// - `OverseerWire`: every request, response and event type of the HTTP API (Foundation only).
 /// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
@@ -23,10 +24,12 @@ import PackageDescription
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
 /// - `OverseerReaper`: `overseer reap`, one pass that kills stranded agents' trees.
-/// - `OverseerSupervisor`: agents, child reaping, configuration, systemd integration.
-/// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket).
-/// - `OverseerClient`: the client side of that API, used by the CLI.
-/// - `overseer`: the command-line program.
+/// - `OverseerSupervisor`: the supervisor behind its facade (`SupervisorFacade`): agent table,
+///   spawning, release, dispatches, deliveries, command streams, registry writer, systemd integration.
+/// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket), talking to the facade only.
+/// - `OverseerClient`: typed calls to that API over `OverseerWire`.
+/// - `OverseerCommands`: the CLI's client commands (Client, Wire, Config; no supervisor code).
+/// - `overseer` (`OverseerCLI`): the program: the client commands plus `serve` and `reap`.
 /// - `OverseerBench`: the benchmark helpers Scripts/bench runs (not part of the product).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -188,7 +191,7 @@ let package = Package(
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerCommands", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerRegistry", "OverseerAPI", "OverseerKill", "OverseerProcess", "OverseerDelivery",
+                "OverseerCommands", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI", "OverseerKill", "OverseerProcess", "OverseerDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,7 +4,6 @@ import Logging
 import OverseerCommands
 import OverseerConfig
 import OverseerReaper
-import OverseerRegistry
 import OverseerSupervisor
 
 /// `overseer reap`: one pass of the orphan reaper (a systemd timer runs it every minute).
