@@ -29,7 +29,8 @@ public enum ProcFile {
             errno == .noSuchFileOrDirectory || errno == .noSuchProcess ? .gone(path: path) : .io(SystemCallError(operation, path: path, errno: errno))
         }
         let fd: FileDescriptor
-        do { fd = try .openAt(FilePath(path), .readOnly) } catch { throw failure("open", error) }
+        let opened = path.withCString { name in Result { () throws(Errno) in try FileDescriptor.openAt(name, .readOnly) } }
+        do { fd = try opened.get() } catch { throw failure("open", error) }
         defer { fd.closeQuietly() }
         if let ownerUID, let status = try? fd.stat() { ownerUID.pointee = status.userID.rawValue }
         do { return try fd.readToEnd() } catch { throw failure("read", error) }

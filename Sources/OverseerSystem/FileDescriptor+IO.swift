@@ -16,11 +16,21 @@ extension FileDescriptor {
         _ path: FilePath, in directory: FileDescriptor = .workingDirectory, _ mode: AccessMode,
         options: OpenOptions = [], permissions: FilePermissions? = nil
     ) throws(Errno) -> FileDescriptor {
-        let flags = mode.rawValue | options.rawValue | O_CLOEXEC
         let result = path.withCString { name in
-            Syscall.retryingOnInterrupt { openat(directory.rawValue, name, flags, permissions?.rawValue ?? 0) }
+            Result { () throws(Errno) in try openAt(name, in: directory, mode, options: options, permissions: permissions) }
         }
-        return FileDescriptor(rawValue: try result.get())
+        return try result.get()
+    }
+
+    /// openAt with a C string, for hot paths that build many paths (/proc scans) and would
+    /// otherwise pay for a `FilePath` per file.
+    public static func openAt(
+        _ path: UnsafePointer<CChar>, in directory: FileDescriptor = .workingDirectory, _ mode: AccessMode,
+        options: OpenOptions = [], permissions: FilePermissions? = nil
+    ) throws(Errno) -> FileDescriptor {
+        let flags = mode.rawValue | options.rawValue | O_CLOEXEC
+        let fd = try Syscall.retryingOnInterrupt { openat(directory.rawValue, path, flags, permissions?.rawValue ?? 0) }.get()
+        return FileDescriptor(rawValue: fd)
     }
 
     /// Reads until end of file. Grows its buffer from `sizeHint`, so it suits /proc files
