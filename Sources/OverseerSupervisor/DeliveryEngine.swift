@@ -1,9 +1,7 @@
 import Foundation
 import Logging
 import OverseerDelivery
-import OverseerProfiles
 import OverseerPTY
-import OverseerTerminal
 import OverseerWire
 
 /// What the delivery engine needs to know about a live agent.
@@ -12,8 +10,6 @@ public struct LiveAgent: Sendable {
     public var incarnation: String
     public var terminal: AgentTerminal
     public var ring: OutputRing
-    public var screen: TerminalScreen
-    public var profile: Profile
 }
 
 /// Messages into agents' terminals, durably: every delivery is in the SQLite store before it
