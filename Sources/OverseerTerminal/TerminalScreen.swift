@@ -37,13 +37,19 @@ public final class TerminalScreen: Sendable {
 
     /// What a person looking at the terminal sees now.
     public func snapshot() -> ScreenSnapshot {
-        lock.withLock { _ in engine.snapshot() }
+        lock.withLock { _ in
+            engine.parsePending()
+            return engine.snapshot()
+        }
     }
 
     /// Up to `count` of the newest lines that scrolled off the top of the main screen, oldest
     /// first (the alternate screen has none, as in xterm and tmux).
     public func scrollback(_ count: Int) -> [String] {
-        lock.withLock { _ in engine.scrollback.last(count) }
+        lock.withLock { _ in
+            engine.parsePending()
+            return engine.scrollback.last(count)
+        }
     }
 
     /// Follows a resize of the PTY (call it with the same size given to the PTY).
@@ -53,21 +59,33 @@ public final class TerminalScreen: Sendable {
 
     /// Bytes that draw the current screen on a fresh terminal at once: see `ScreenRepaint`.
     public func repaint() -> [UInt8] {
-        lock.withLock { _ in ScreenRepaint.bytes(for: engine) }
+        lock.withLock { _ in
+            engine.parsePending()
+            return ScreenRepaint.bytes(for: engine)
+        }
     }
 
     /// Removes and returns the scrollback (for `PlainTextRenderer`).
     func takeScrollback() -> [String] {
-        lock.withLock { _ in engine.scrollback.removeAll() }
+        lock.withLock { _ in
+            engine.parsePending()
+            return engine.scrollback.removeAll()
+        }
     }
 
     /// How many times libvterm scrolled the whole screen by one line (each moves every cell).
     var singleLineScrolls: Int {
-        lock.withLock { _ in engine.fullScrolls }
+        lock.withLock { _ in
+            engine.parsePending()
+            return engine.fullScrolls
+        }
     }
 
     /// The visible rows at the end of a plain-text rendering (see `ScreenEngine.finalRows`).
     func finalRows() -> [String] {
-        lock.withLock { _ in engine.finalRows() }
+        lock.withLock { _ in
+            engine.parsePending()
+            return engine.finalRows()
+        }
     }
 }
