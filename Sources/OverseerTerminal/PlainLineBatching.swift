@@ -59,6 +59,10 @@ extension ScreenEngine {
             }
             for row in 0..<height where kept() { pushRowToScrollback(row) }
             for entry in batch[..<firstDrawn] { scrollOff(entry.line, kept: kept) }
+            if firstDrawn > 0 {
+                let start = batch[0].line.baseAddress!, last = batch[firstDrawn - 1].line
+                applyPen(of: UnsafeBufferPointer(start: start, count: last.baseAddress! + last.count - start))
+            }
             write("\u{1B}[\(rows)S\u{1B}[1;1H") // erases without pushing: a scroll by the whole height
         } else {
             write("\u{1B}[\(total)S\u{1B}[\(rows - total);1H")
@@ -89,9 +93,9 @@ extension ScreenEngine {
         return max(1, (width + cols - 1) / cols)
     }
 
-    /// A line that scrolls off before it is ever drawn: its SGR changes the pen, its text goes to
-    /// the scrollback one row at a time, as libvterm would convert the rows (trailing blanks
-    /// dropped), for each row `kept()` allows.
+    /// A line that scrolls off before it is ever drawn: its text goes to the scrollback one row
+    /// at a time, as libvterm would convert the rows (trailing blanks dropped), for each row
+    /// `kept()` allows. (Its SGR is applied with the others, by `applyPen`.)
     private func scrollOff(_ line: UnsafeBufferPointer<UInt8>, kept: () -> Bool) {
         guard let base = line.baseAddress else { return }
         if memchr(base, 0x1B, line.count) == nil {
@@ -107,29 +111,52 @@ extension ScreenEngine {
             } while start < length
             return
         }
+        guard kept() else { return }
         if scratch.count < line.count { scratch = [UInt8](repeating: 0, count: max(line.count, 256)) }
-        let keep = kept()
         scratch.withUnsafeMutableBufferPointer { text in
             var length = 0
-            var index = 0
-            while index < line.count {
-                let byte = base[index]
-                if byte == 0x1B {
-                    var end = index + 1
-                    while end < line.count && base[end] != 0x6D { end += 1 }
-                    end = min(end + 1, line.count)
-                    write(UnsafeBufferPointer(start: base + index, count: end - index))
-                    index = end
-                    continue
-                }
-                if byte >= 0x20 {
+            var inEscape = false
+            for byte in line {
+                if inEscape {
+                    if byte == 0x6D { inEscape = false }
+                } else if byte == 0x1B {
+                    inEscape = true
+                } else if byte >= 0x20 {
                     text[length] = byte
                     length += 1
                 }
-                index += 1
             }
             while length > 0 && text[length - 1] == 0x20 { length -= 1 }
-            if keep { appendToScrollback(UnsafeBufferPointer(rebasing: text[..<length])) }
+            appendToScrollback(UnsafeBufferPointer(rebasing: text[..<length]))
+        }
+    }
+
+    /// Gives libvterm the pen that the SGR sequences of unseen lines leave: those from the last
+    /// one that starts with a reset (`ESC[m`, `ESC[0…m`) on, since nothing before it matters.
+    private func applyPen(of lines: UnsafeBufferPointer<UInt8>) {
+        guard let base = lines.baseAddress else { return }
+        var from = 0
+        var index = lines.count - 1
+        while index >= 0 {
+            if base[index] == 0x1B && index + 2 < lines.count {
+                var digit = index + 2
+                while base[digit] == 0x30 { digit += 1 }
+                let first = base[digit]
+                if first == 0x6D || first == 0x3B && digit > index + 2 {
+                    from = index
+                    break
+                }
+            }
+            index -= 1
+        }
+        var at = from
+        while at < lines.count, let escape = memchr(base + at, 0x1B, lines.count - at) {
+            let start = UnsafeRawPointer(escape) - UnsafeRawPointer(base)
+            var end = start + 1
+            while end < lines.count && base[end] != 0x6D { end += 1 }
+            end = min(end + 1, lines.count)
+            write(UnsafeBufferPointer(start: base + start, count: end - start))
+            at = end
         }
     }
 }

@@ -85,7 +85,10 @@ final class RenderingTests: XCTestCase {
                 case 1: out += "tab\there\r\n"
                 case 2: out += "\u{1B}[\(random.next() % 30);1H"
                 case 3..<15: out += "\u{1B}[4\(random.next() % 8);1m\(text.prefix(cols - 1))\r\n" // pen left set
-                case 15..<25: out += "\u{1B}[3\(random.next() % 8)m\(text.prefix(cols / 2))\u{1B}[0m\r\n"
+                case 15..<20: out += "\u{1B}[3\(random.next() % 8)m\(text.prefix(cols / 2))\u{1B}[0m\r\n"
+                case 20..<25: // one attribute at a time, resets written as ls and others write them
+                    let sgr = ["3", "23", "4", "24", "7", "27", "1", "22", "01;34", "0;35", "00", "", "45"][Int(random.next() % 13)]
+                    out += "\u{1B}[\(sgr)m\(text.prefix(cols - 1))\r\n"
                 case 25..<30: out += "\(String(repeating: "=", count: cols * Int(1 + random.next() % 2)))\r\n"
                 default: out += "\(text)\r\n"
                 }
