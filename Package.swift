@@ -22,6 +22,8 @@ import PackageDescription
 /// - `OverseerAPI`: the HTTP control API (Hummingbird on a Unix socket).
 /// - `OverseerClient`: the client side of that API, used by the CLI.
 /// - `overseer`: the command-line program.
+/// - `CHeapInfo`: glibc's heap-in-use figure (mallinfo2), for memory benchmarks.
+/// - `overseer-screen-bench`: measures the screen model (memory, parse throughput, PTY drain), for `Scripts/bench`.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -32,6 +34,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "overseer", targets: ["OverseerCLI"]),
+        .executable(name: "overseer-screen-bench", targets: ["OverseerScreenBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -156,6 +159,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CHeapInfo"),
+        .executableTarget(
+            name: "OverseerScreenBench",
+            dependencies: ["OverseerTerminal", "OverseerPTY", "COverseerSys", "CHeapInfo"],
             swiftSettings: swiftSettings
         ),
         .target(
