@@ -31,6 +31,8 @@ import PackageDescription
 /// - `OverseerCommands`: the CLI's client commands (Client, Wire, Config; no supervisor code).
 /// - `overseer` (`OverseerCLI`): the program: the client commands plus `serve` and `reap`.
 /// - `OverseerBench`: the benchmark helpers Scripts/bench runs (not part of the product).
+/// - `CHeapInfo`: glibc's heap-in-use figure (mallinfo2), for memory benchmarks.
+/// - `overseer-screen-bench`: measures the screen model (memory, parse throughput, PTY drain), for `Scripts/bench`.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -40,6 +42,7 @@ let package = Package(
     name: "overseer",
     products: [
         .executable(name: "overseer", targets: ["OverseerCLI"]),
+        .executable(name: "overseer-screen-bench", targets: ["OverseerScreenBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -202,6 +205,12 @@ let package = Package(
             name: "OverseerBench",
             dependencies: ["OverseerDelivery", "OverseerProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/OverseerBench",
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CHeapInfo"),
+        .executableTarget(
+            name: "OverseerScreenBench",
+            dependencies: ["OverseerTerminal", "OverseerPTY", "COverseerSys", "CHeapInfo"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -21,7 +21,12 @@ final class ScreenEngine {
     /// Answers libvterm wrote during the current `feed`.
     private var output: [UInt8] = []
     private var items: [TrackedItem] = []
+    /// Bulk output not parsed yet (see `feed`).
+    private var pending: [UInt8] = []
     private var rowText: [UInt8] = []
+    private var rowTextBuffer: [UInt8] = []
+    /// Reused for the text of lines that scroll off unseen (see `PlainLineBatching`).
+    var scratch: [UInt8] = []
     private var rowCells: [VTermScreenCell]
     private var alternateBufferEnabled = false
     /// Main-screen rows a plain-text rendering already put out (see `keepAlternateFrame`).
@@ -73,13 +78,39 @@ final class ScreenEngine {
     }
 
     /// Parses program output; returns what the terminal answers (to be written to the PTY master).
+    /// Bulk output (chunks of `interactiveChunk` bytes or more holding only text, CR, LF and SGR)
+    /// is parsed in batches of up to `batchLimit` bytes, so that one batched scroll covers many
+    /// chunks; anything else, and every read of the screen, parses all that is pending first.
     func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         output.removeAll(keepingCapacity: true)
-        items.removeAll(keepingCapacity: true)
         tracker.scan(bytes, into: &items)
+        let urgent = bytes.count < Self.interactiveChunk || tracker.sawControlSequence || !batchesPlainLines
+        if pending.isEmpty && urgent {
+            parse(bytes, from: tracker.position - bytes.count)
+        } else {
+            pending.append(contentsOf: bytes)
+            if urgent || pending.count >= Self.batchLimit { parsePending(keepingCapacity: !urgent) }
+        }
+        return output
+    }
+
+    static let interactiveChunk = 1024
+    static let batchLimit = 128 * 1024
+
+    /// Parses the bytes held back by `feed` (before the screen is read or resized).
+    func parsePending(keepingCapacity: Bool = false) {
+        guard !pending.isEmpty else { return }
+        pending.withUnsafeBufferPointer { parse($0, from: tracker.position - $0.count) }
+        pending.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    /// Feeds libvterm the stream bytes from offset `base` on, acting on the tracker's events in order.
+    private func parse(_ bytes: UnsafeBufferPointer<UInt8>, from base: Int) {
+        tracker.closeRun(items: &items)
         var fed = 0
         for item in items {
-            let start = max(item.start, fed)
+            let start = max(item.start - base, fed)
+            let end = item.end - base
             switch item.event {
             case .alternateScreen(let enter, let legacy):
                 var frame: [[UInt8]]?
@@ -90,7 +121,7 @@ final class ScreenEngine {
                     fed = start
                     frame = visibleRows()
                 }
-                write(bytes, fed, item.end)
+                write(bytes, fed, end)
                 if legacy {
                     var value = VTermValue()
                     value.boolean = enter ? 1 : 0
@@ -98,16 +129,18 @@ final class ScreenEngine {
                 }
                 if let frame { keepAlternateFrame(frame) }
             case .colorQuery(let code, let stringTerminator):
-                write(bytes, fed, item.end)
+                write(bytes, fed, end)
                 output.append(contentsOf: colorAnswer(code: code, stringTerminator: stringTerminator))
             case .plainLines(let count):
                 write(bytes, fed, start)
-                feedPlainLines(UnsafeBufferPointer(rebasing: bytes[start..<item.end]), count: count)
+                feedPlainLines(UnsafeBufferPointer(rebasing: bytes[start..<end]), count: count)
             }
-            fed = item.end
+            fed = end
         }
         write(bytes, fed, bytes.count)
-        return output
+        items.removeAll(keepingCapacity: true)
+        tracker.runFloor = base + bytes.count
+        tracker.sawControlSequence = false
     }
 
     func write(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) {
@@ -128,6 +161,7 @@ final class ScreenEngine {
     }
 
     func resize(rows newRows: Int, cols newCols: Int) {
+        parsePending()
         rows = max(newRows, 1)
         cols = max(newCols, 1)
         vterm_set_size(vt, Int32(rows), Int32(cols))
@@ -165,16 +199,28 @@ final class ScreenEngine {
 
     /// A visible row's text as UTF-8, trailing blanks dropped.
     func text(ofRow row: Int) -> [UInt8] {
-        let cells = cells(ofRow: row)
-        rowText.removeAll(keepingCapacity: true)
-        cells.withUnsafeBufferPointer { CellText.appendRow($0.baseAddress!, count: cols, to: &rowText) }
-        return rowText
+        withText(ofRow: row) { Array($0) }
+    }
+
+    /// Calls `body` with a visible row's text (libvterm's own conversion, one call per row, with
+    /// trailing spaces dropped: the same text `CellText` makes of the row's cells).
+    func withText<R>(ofRow row: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let capacity = cols * 4 * Int(VTERM_MAX_CHARS_PER_CELL)
+        if rowTextBuffer.count < capacity { rowTextBuffer = [UInt8](repeating: 0, count: capacity) }
+        return rowTextBuffer.withUnsafeMutableBufferPointer { buffer in
+            let rect = VTermRect(start_row: Int32(row), end_row: Int32(row + 1), start_col: 0, end_col: Int32(cols))
+            let length = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: capacity) {
+                vterm_screen_get_text(screen, $0, capacity, rect)
+            }
+            var end = min(length, capacity)
+            while end > 0 && buffer[end - 1] == 0x20 { end -= 1 }
+            return body(UnsafeBufferPointer(rebasing: buffer[..<end]))
+        }
     }
 
     /// Puts a visible row into the scrollback, as libvterm does when it scrolls off.
     func pushRowToScrollback(_ row: Int) {
-        let line = text(ofRow: row)
-        line.withUnsafeBufferPointer { appendToScrollback($0) }
+        withText(ofRow: row) { appendToScrollback($0) }
     }
 
     private func enableAlternateBuffer() {

@@ -12,8 +12,7 @@ enum TrackedEvent: Equatable {
 
 struct TrackedItem: Equatable {
     var event: TrackedEvent
-    /// Offsets in the chunk: where the sequence (or run) starts (0 when it began in an earlier
-    /// chunk) and the offset just after it.
+    /// Stream offsets: where the sequence (or run) starts and the offset just after it.
     var start: Int
     var end: Int
 }
@@ -39,6 +38,14 @@ struct SequenceTracker {
         didSet { scrollRegion = nil }
     }
 
+    /// Stream offset of the next byte `scan` sees.
+    private(set) var position = 0
+    /// Bytes before this stream offset were fed already: a run of plain lines starts at or after it.
+    var runFloor = 0
+    /// Something other than text, CR, LF and SGR came since this was last cleared: it may be a
+    /// query or change what a reader sees, so the screen parses now rather than later.
+    var sawControlSequence = false
+
     private var state = State.ground
     private var sequenceStart = 0
     // CSI being parsed.
@@ -52,8 +59,10 @@ struct SequenceTracker {
     private var osc: [UInt8] = []
     // The current line, for runs of plain lines.
     private var lineStart = 0
-    private var lineInChunk = false
     private var lineWidth = 0
+    private var lineHasSGR = false
+    /// DECAWM: with it, a line wider than the screen wraps (and can still be batched).
+    private var autowrap = true
     private var lineSimple = false
     private var pendingCR = false
     private var runStart = -1
@@ -65,33 +74,41 @@ struct SequenceTracker {
         self.cols = cols
     }
 
-    /// Scans one chunk, updating modes and title, and appends the events the screen must act on, in order.
+    /// Scans the next chunk of the stream, updating modes and title, and appends the events the
+    /// screen must act on, in order (a run of plain lines only once `closeRun` ends it).
     mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, into items: inout [TrackedItem]) {
-        lineStart = 0
         var index = 0
         let count = bytes.count
         while index < count {
             let byte = bytes[index]
             switch state {
+            case .ground where byte >= 0x20 && byte <= 0x7E:
+                // Printable text is most of any output: take the whole run at once.
+                var end = index + 1
+                while end < count, bytes[end] >= 0x20, bytes[end] <= 0x7E { end += 1 }
+                lineWidth += end - index
+                if lineSimple && (pendingCR || lineWidth >= cols && (lineHasSGR || !autowrap)) { markLineComplex(items: &items) }
+                index = end
+                continue
             case .ground:
-                scanGround(byte, at: index, items: &items)
+                scanGround(byte, at: position + index, items: &items)
             case .escape:
-                scanEscape(byte, at: index, items: &items)
+                scanEscape(byte, at: position + index, items: &items)
             case .escapeIntermediate:
                 if byte >= 0x30 && byte <= 0x7E || byte == 0x18 || byte == 0x1A { state = .ground }
-                else if byte == 0x1B { beginEscape(at: index) }
+                else if byte == 0x1B { beginEscape(at: position + index) }
             case .csi:
-                scanCSI(byte, at: index, items: &items)
+                scanCSI(byte, at: position + index, items: &items)
             case .osc:
-                if byte == 0x07 { finishOSC(stringTerminator: false, end: index + 1, items: &items) }
+                if byte == 0x07 { finishOSC(stringTerminator: false, end: position + index + 1, items: &items) }
                 else if byte == 0x1B { state = .oscEscape }
                 else if byte == 0x18 || byte == 0x1A { state = .ground }
                 else if osc.count < Self.maximumOSC { osc.append(byte) }
             case .oscEscape:
-                if byte == 0x5C { finishOSC(stringTerminator: true, end: index + 1, items: &items) }
+                if byte == 0x5C { finishOSC(stringTerminator: true, end: position + index + 1, items: &items) }
                 else {
-                    beginEscape(at: index - 1)
-                    scanEscape(byte, at: index, items: &items)
+                    beginEscape(at: position + index - 1)
+                    scanEscape(byte, at: position + index, items: &items)
                 }
             case .string:
                 if byte == 0x1B { state = .stringEscape }
@@ -99,27 +116,21 @@ struct SequenceTracker {
             case .stringEscape:
                 if byte == 0x5C { state = .ground }
                 else {
-                    beginEscape(at: index - 1)
-                    scanEscape(byte, at: index, items: &items)
+                    beginEscape(at: position + index - 1)
+                    scanEscape(byte, at: position + index, items: &items)
                 }
             }
             index += 1
         }
-        closeRun(items: &items)
-        // A line that starts exactly at the next chunk can still join a run there.
-        lineInChunk = state == .ground && lineStart == count && lineSimple
-        sequenceStart = 0
+        position += count
     }
 
     private mutating func scanGround(_ byte: UInt8, at index: Int, items: inout [TrackedItem]) {
         switch byte {
-        case 0x20...0x7E:
-            lineWidth += 1
-            if lineSimple && (pendingCR || lineWidth >= cols) { markLineComplex(items: &items) }
         case 0x0D:
             pendingCR = true
         case 0x0A:
-            if lineSimple && pendingCR && lineInChunk {
+            if lineSimple && pendingCR && lineStart >= runFloor {
                 if runStart < 0 { runStart = lineStart }
                 runCount += 1
                 runEnd = index + 1
@@ -127,8 +138,8 @@ struct SequenceTracker {
                 closeRun(items: &items)
             }
             lineStart = index + 1
-            lineInChunk = true
             lineWidth = 0
+            lineHasSGR = false
             lineSimple = true
             pendingCR = false
         case 0x1B:
@@ -144,6 +155,7 @@ struct SequenceTracker {
     }
 
     private mutating func scanEscape(_ byte: UInt8, at index: Int, items: inout [TrackedItem]) {
+        if byte != 0x5B { sawControlSequence = true }
         switch byte {
         case 0x5B: // [
             state = .csi
@@ -165,6 +177,7 @@ struct SequenceTracker {
             markLineComplex(items: &items)
             modes = TerminalModes()
             scrollRegion = nil
+            autowrap = true
         case 0x1B:
             sequenceStart = index
         case 0x18, 0x1A:
@@ -216,11 +229,17 @@ struct SequenceTracker {
     }
 
     private mutating func dispatchCSI(final: UInt8, end: Int, items: inout [TrackedItem]) {
-        if final == 0x6D && leader == 0 && !hasIntermediate { return } // SGR keeps a line plain
+        if final == 0x6D && leader == 0 && !hasIntermediate { // SGR keeps a line plain if it cannot wrap
+            lineHasSGR = true
+            if lineSimple && lineWidth >= cols { markLineComplex(items: &items) }
+            return
+        }
+        sawControlSequence = true
         markLineComplex(items: &items)
         if leader == 0x21 && final == 0x70 && !hasIntermediate { // DECSTR
             modes = TerminalModes()
             scrollRegion = nil
+            autowrap = true
             return
         }
         if leader == 0 && final == 0x72 && !hasIntermediate { // DECSTBM
@@ -232,6 +251,7 @@ struct SequenceTracker {
         guard leader == 0x3F, !hasIntermediate, final == 0x68 || final == 0x6C, !modeBits.isEmpty else { return }
         let set = final == 0x68
         if modeBits.contains(.applicationCursorKeys) { modes.applicationCursorKeys = set }
+        if modeBits.contains(.autowrap) { autowrap = set }
         if modeBits.contains(.bracketedPaste) { modes.bracketedPaste = set }
         if modeBits.contains(.mouseClick) { modes.mouse = set ? "click" : "none" }
         if modeBits.contains(.mouseDrag) { modes.mouse = set ? "drag" : "none" }
@@ -263,7 +283,7 @@ struct SequenceTracker {
         closeRun(items: &items)
     }
 
-    private mutating func closeRun(items: inout [TrackedItem]) {
+    mutating func closeRun(items: inout [TrackedItem]) {
         if runStart >= 0 && runCount >= Self.minimumRun {
             items.append(TrackedItem(event: .plainLines(count: runCount), start: runStart, end: runEnd))
         }
@@ -283,12 +303,14 @@ struct ModeBits: OptionSet {
     static let mouseDrag = ModeBits(rawValue: 1 << 5)
     static let mouseMove = ModeBits(rawValue: 1 << 6)
     static let bracketedPaste = ModeBits(rawValue: 1 << 7)
+    static let autowrap = ModeBits(rawValue: 1 << 8)
 
     init(rawValue: UInt16) { self.rawValue = rawValue }
 
     init?(decMode: Int) {
         switch decMode {
         case 1: self = .applicationCursorKeys
+        case 7: self = .autowrap
         case 47: self = .alternate47
         case 1047: self = .alternate1047
         case 1049: self = .alternate1049

@@ -48,7 +48,7 @@ final class RenderingTests: XCTestCase {
     /// Batched runs of plain lines must leave exactly what libvterm fed line by line leaves.
     func testBatchedPlainLinesMatchLineByLineFeeding() {
         var random = SplitMix(seed: 12)
-        for round in 0..<40 {
+        for round in 0..<60 {
             let rows = [3, 5, 24][round % 3]
             let cols = [10, 40, 80][round % 3]
             let batched = TerminalScreen(rows: rows, cols: cols, scrollbackLines: 50, batchesPlainLines: true)
@@ -64,6 +64,47 @@ final class RenderingTests: XCTestCase {
             XCTAssertEqual(batched.snapshot(), reference.snapshot(), "round \(round)")
             XCTAssertEqual(batched.repaint(), reference.repaint(), "round \(round): cells and pen")
             XCTAssertEqual(batched.scrollback(100), reference.scrollback(100), "round \(round)")
+        }
+    }
+
+    /// The same for bulk output, where batching does most of the work: plain, wrapping and
+    /// coloured lines (some leaving a background set), now and then something that stops a batch.
+    func testBatchedBulkOutputMatchesLineByLineFeeding() {
+        var random = SplitMix(seed: 7)
+        for round in 0..<30 {
+            let rows = [2, 5, 24][round % 3]
+            let cols = [7, 40, 80][round % 3]
+            let batched = TerminalScreen(rows: rows, cols: cols, scrollbackLines: [3, 100, 1000][round % 3], batchesPlainLines: true)
+            let reference = TerminalScreen(rows: rows, cols: cols, scrollbackLines: [3, 100, 1000][round % 3], batchesPlainLines: false)
+            var out = ""
+            for _ in 0..<3000 {
+                let width = Int(random.next() % UInt64(cols * 4))
+                let text = String((0..<width).map { _ in Character(UnicodeScalar(UInt8(0x20 + random.next() % 95))) })
+                switch random.next() % 100 {
+                case 0: out += "\u{1B}[?7\(random.next() % 3 == 0 ? "l" : "h")"
+                case 1: out += "tab\there\r\n"
+                case 2: out += "\u{1B}[\(random.next() % 30);1H"
+                case 3..<15: out += "\u{1B}[4\(random.next() % 8);1m\(text.prefix(cols - 1))\r\n" // pen left set
+                case 15..<20: out += "\u{1B}[3\(random.next() % 8)m\(text.prefix(cols / 2))\u{1B}[0m\r\n"
+                case 20..<25: // one attribute at a time, resets written as ls and others write them
+                    let sgr = ["3", "23", "4", "24", "7", "27", "1", "22", "01;34", "0;35", "00", "", "45"][Int(random.next() % 13)]
+                    out += "\u{1B}[\(sgr)m\(text.prefix(cols - 1))\r\n"
+                case 25..<30: out += "\(String(repeating: "=", count: cols * Int(1 + random.next() % 2)))\r\n"
+                default: out += "\(text)\r\n"
+                }
+            }
+            let stream = Array(out.utf8)
+            var offset = 0
+            while offset < stream.count {
+                let length = min(stream.count - offset, Int(random.next() % 20000) + 1)
+                let chunk = Array(stream[offset..<offset + length])
+                XCTAssertEqual(batched.feed(chunk), reference.feed(chunk), "round \(round)")
+                offset += length
+            }
+            XCTAssertEqual(batched.snapshot(), reference.snapshot(), "round \(round)")
+            XCTAssertEqual(batched.repaint(), reference.repaint(), "round \(round): cells and pen")
+            XCTAssertEqual(batched.scrollback(1000), reference.scrollback(1000), "round \(round)")
+            XCTAssertLessThan(batched.singleLineScrolls * 2, reference.singleLineScrolls, "round \(round): batching did the work")
         }
     }
 
@@ -87,10 +128,10 @@ final class RenderingTests: XCTestCase {
     /// regions and the alternate screen.
     static func randomOutput(_ random: inout SplitMix, cols: Int) -> String {
         var out = ""
-        for _ in 0..<400 {
+        for _ in 0..<600 {
             let width = Int(random.next() % UInt64(cols + cols / 2))
             let text = String((0..<width).map { _ in Character(UnicodeScalar(UInt8(0x21 + random.next() % 90))) })
-            switch random.next() % 20 {
+            switch random.next() % 22 {
             case 0: out += "\u{1B}[4\(random.next() % 8)m\(text)\r\n" // background left set
             case 1: out += "\u{1B}[1;3\(random.next() % 8)m\(text.prefix(5))\u{1B}[0m\(text.dropFirst(5))\r\n"
             case 2: out += "\(text)\r\n\(text)\r\n" // may wrap
@@ -102,6 +143,9 @@ final class RenderingTests: XCTestCase {
             case 8: out += random.next() % 2 == 0 ? "\u{1B}[2;\(2 + random.next() % 20)r" : "\u{1B}[r"
             case 9: out += random.next() % 2 == 0 ? "\u{1B}[?1049h" : "\u{1B}[?1049l"
             case 10: out += "\(text.prefix(cols - 1))\n" // LF without CR
+            case 11: out += random.next() % 2 == 0 ? "\u{1B}[?7l" : "\u{1B}[?7h" // autowrap
+            case 12, 13: out += "\(text)\r\n" // may wrap
+            case 14: out += "\(String(repeating: "w", count: cols))\r\n" // exactly one row
             default: out += "\(text.prefix(max(cols - 2, 1)))\r\n"
             }
         }
