@@ -148,7 +148,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerWire", "OverseerProcess", "OverseerPTY", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
+                "COverseerSys", "CSystemd", "OverseerWire", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -4,7 +4,9 @@ import NIOCore
 import OverseerCgroup
 import OverseerKill
 import OverseerProcess
+import OverseerProfiles
 import OverseerPTY
+import OverseerTerminal
 import OverseerWire
 #if canImport(Glibc)
 import Glibc
@@ -62,6 +64,8 @@ struct AgentLauncher: Sendable {
         let spec = SpawnSpec(argv: request.argv, cwd: cwd, environment: environment, rows: rows, cols: cols)
         let transcript = try openTranscript(name: request.name, incarnation: incarnation)
         let ring = OutputRing(capacity: settings.outputBufferBytes)
+        let screen = TerminalScreen(rows: Int(rows), cols: Int(cols), scrollbackLines: settings.screenScrollbackLines)
+        let profile = settings.profiles.detect(argv: request.argv)
         let (cgroup, cgroupFD) = try createCgroup(forAgent: id)
         defer { if let cgroupFD { Glibc.close(cgroupFD) } }
 
@@ -87,12 +91,12 @@ struct AgentLauncher: Sendable {
             transcript: transcript?.path, outputBytes: 0, dispatch: request.dispatch, role: request.role,
             cgroup: cgroup?.path, generation: request.generation
         )
-        await table.insert(AgentTable.Record(info: info, ring: ring, terminal: nil))
+        await table.insert(AgentTable.Record(info: info, ring: ring, screen: screen, profile: profile, terminal: nil))
         if let dispatch = request.dispatch { await dispatches.join(dispatch, agent: request.name) }
         roots.tracked(pid: spawned.pid)
 
         do {
-            let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, group: group) {}
+            let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, observer: { screen.feed($0) }, group: group) {}
             await table.attach(terminal, to: request.name)
         } catch {
             Glibc.close(spawned.masterFD)
@@ -102,7 +106,7 @@ struct AgentLauncher: Sendable {
             throw .spawnFailed("could not attach to the agent's terminal: \(error)")
         }
         metrics.spawns.increment()
-        logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "cgroup": "\(cgroup?.path ?? "none")", "argv": "\(request.argv.joined(separator: " "))"])
+        logger.info("agent spawned", metadata: ["agent": "\(request.name)", "pid": "\(spawned.pid)", "incarnation": "\(incarnation)", "profile": "\(profile.name)", "cgroup": "\(cgroup?.path ?? "none")", "argv": "\(request.argv.joined(separator: " "))"])
         return info
     }
 

@@ -1,4 +1,6 @@
+import OverseerProfiles
 import OverseerPTY
+import OverseerTerminal
 
 /// The agents this supervisor runs, and the names of spawns in progress. Every change is
 /// one step on this actor; nothing else holds agent state.
@@ -6,6 +8,10 @@ actor AgentTable {
     struct Record: Sendable {
         var info: AgentInfo
         let ring: OutputRing
+        /// The rendered screen, fed by the drain path before the ring (see `AgentTerminal.start`).
+        let screen: TerminalScreen
+        /// The rules that tell this program's state and how to type into it.
+        let profile: Profile
         var terminal: AgentTerminal?
 
         /// The info with the output counter as of now.
@@ -74,7 +80,7 @@ actor AgentTable {
     /// The agent's current incarnation, if it runs and its terminal is attached.
     func liveAgent(_ name: String) -> LiveAgent? {
         guard let record = agents[name], record.info.state == .running, let terminal = record.terminal else { return nil }
-        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring)
+        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring, screen: record.screen, profile: record.profile)
     }
 
     // MARK: Changes

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import OverseerDelivery
+import OverseerProfiles
 import OverseerPTY
+import OverseerTerminal
 import OverseerWire
 
 /// What the delivery engine needs to know about a live agent.
@@ -10,6 +12,8 @@ public struct LiveAgent: Sendable {
     public var incarnation: String
     public var terminal: AgentTerminal
     public var ring: OutputRing
+    public var screen: TerminalScreen
+    public var profile: Profile
 }
 
 /// Messages into agents' terminals, durably: every delivery is in the SQLite store before it

@@ -208,7 +208,10 @@ public final class Supervisor: SupervisorFacade {
 
     public func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorError) {
         guard (1...1000).contains(rows), (1...1000).contains(cols) else { throw .invalidSize(rows: rows, cols: cols) }
-        guard let terminal = try await table.record(name).terminal, terminal.isOpen else { throw .terminalClosed(name) }
+        let record = try await table.record(name)
+        guard let terminal = record.terminal, terminal.isOpen else { throw .terminalClosed(name) }
+        // The screen first: the program redraws for the new size once the PTY tells it (SIGWINCH).
+        record.screen.resize(rows: rows, cols: cols)
         do {
             try terminal.resize(rows: UInt16(rows), cols: UInt16(cols))
         } catch {

@@ -1,3 +1,5 @@
+import OverseerProfiles
+import OverseerTerminal
 import OverseerCgroup
 
 /// Settings the supervisor runs with (mapped from the effective configuration).
@@ -31,6 +33,10 @@ public struct SupervisorSettings: Sendable {
     public var idempotencyTTLSeconds: Double = 300
     public var idempotencyMaxEntries: Int = 10_000
     public var checkpointRetentionSeconds: Double = 604_800
+    /// Lines kept above each agent's rendered screen.
+    public var screenScrollbackLines: Int = TerminalScreen.defaultScrollbackLines
+    /// Agent profiles: the built-in ones and those of the config file.
+    public var profiles: ProfileCatalog = .builtIn
 
     public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryVerifySeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
         self.deliveryStorePath = deliveryStorePath
