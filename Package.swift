@@ -194,7 +194,7 @@ let package = Package(
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerCommands", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI", "OverseerKill", "OverseerProcess", "OverseerDelivery",
+                "OverseerCommands", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
