@@ -8,8 +8,8 @@ public final class TerminalScreen: Sendable {
     /// 75-character lines, 75 KiB idle: `overseer-screen-bench`).
     public static let defaultScrollbackLines = 1000
 
-    /// Guards `engine`, which is only touched under it.
-    private let lock = Mutex(())
+    /// Guards `engine`, which is only touched under it, and holds the number of bytes fed so far.
+    private let lock = Mutex<UInt64>(0)
     nonisolated(unsafe) private let engine: ScreenEngine
 
     public init(rows: Int, cols: Int, scrollbackLines: Int = TerminalScreen.defaultScrollbackLines) {
@@ -29,7 +29,10 @@ public final class TerminalScreen: Sendable {
     /// (cursor position and status reports, device attributes, default colours), in order: the
     /// caller writes them to the PTY master. Empty when nothing was asked.
     public func feed(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        lock.withLock { _ in engine.feed(bytes.assumingMemoryBound(to: UInt8.self)) }
+        lock.withLock { fed in
+            fed += UInt64(bytes.count)
+            return engine.feed(bytes.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     public func feed(_ bytes: [UInt8]) -> [UInt8] {
@@ -41,6 +44,14 @@ public final class TerminalScreen: Sendable {
         lock.withLock { _ in
             engine.parsePending()
             return engine.snapshot()
+        }
+    }
+
+    /// The snapshot and up to `scrollback` lines above it, taken together (no output between them).
+    public func snapshot(scrollback count: Int) -> (snapshot: ScreenSnapshot, scrollback: [String]) {
+        lock.withLock { _ in
+            engine.parsePending()
+            return (engine.snapshot(), count > 0 ? engine.scrollback.last(count) : [])
         }
     }
 
@@ -65,6 +76,26 @@ public final class TerminalScreen: Sendable {
             return ScreenRepaint.bytes(for: engine)
         }
     }
+
+    /// A repaint and the number of bytes fed when it was taken, under one lock: the repaint shows
+    /// exactly the first `fedBytes` bytes of output. When every byte of a stream is fed here before
+    /// it is stored elsewhere (an agent's drain path feeds the screen, then appends to the ring),
+    /// `fedBytes` is the stream offset from which the output continues the repaint — nothing
+    /// drawn twice, nothing missed.
+    public func repaintWithOffset() -> (bytes: [UInt8], fedBytes: UInt64) {
+        lock.withLock { fed in
+            engine.parsePending()
+            return (ScreenRepaint.bytes(for: engine), fed)
+        }
+    }
+
+    /// Bytes fed so far.
+    public var fedBytes: UInt64 { lock.withLock { $0 } }
+
+    /// Turns off everything a repaint (or a program) may have turned on in a terminal: mouse
+    /// reporting, bracketed paste, application cursor keys, a scroll region, the pen, a hidden
+    /// cursor, and the alternate screen. Sent before a repaint onto a terminal already in use.
+    public static let modeReset: [UInt8] = Array("\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1003l\u{1B}[?1006l\u{1B}[?2004l\u{1B}[?1l\u{1B}>\u{1B}[r\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l".utf8)
 
     /// Removes and returns the scrollback (for `PlainTextRenderer`).
     func takeScrollback() -> [String] {
