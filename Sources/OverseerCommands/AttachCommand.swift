@@ -20,9 +20,9 @@ struct AttachCommand: AsyncParsableCommand {
     static let detachByte: UInt8 = 0x1D
     /// Sent to this terminal when the session ends: turns off what the repaint or the program
     /// turned on (mouse reporting, bracketed paste, application cursor keys and keypad, a scroll
-    /// region, the pen, a hidden cursor), so the shell the user returns to behaves as before.
-    static let modeReset = Array("\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1003l\u{1B}[?1006l\u{1B}[?2004l\u{1B}[?1l\u{1B}>\u{1B}[r\u{1B}[0m\u{1B}[?25h".utf8)
-    /// Sent after `modeReset` when the output left this terminal on the alternate screen: back
+    /// region (keeping the cursor where it is), the pen, a hidden cursor), so the shell the user returns to behaves as before.
+    static let modeReset = Array("\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1003l\u{1B}[?1006l\u{1B}[?2004l\u{1B}[?1l\u{1B}>\u{1B}7\u{1B}[r\u{1B}8\u{1B}[0m\u{1B}[?25h".utf8)
+    /// Sent before `modeReset` when the output left this terminal on the alternate screen: back
     /// to the main screen and the cursor where it was before.
     static let leaveAlternateScreen = Array("\u{1B}[?1049l".utf8)
 
@@ -53,8 +53,10 @@ struct AttachCommand: AsyncParsableCommand {
                 outcome = "lost the supervisor: \(error)"
             }
             if isatty(1) == 1 {
-                writeAll(1, Self.modeReset)
+                // Off the alternate screen first: that restores the cursor it saved, and the reset's
+                // own cursor save (around the scroll-region reset) must not take that slot.
                 if screen.tracker.withLock({ $0.isOnAlternateScreen }) { writeAll(1, Self.leaveAlternateScreen) }
+                writeAll(1, Self.modeReset)
             }
             if isTTY { _ = ov_tty_restore(0, &saved) }
             FileHandle.standardError.write(Data("\r\n[\(outcome)]\r\n".utf8))
