@@ -62,6 +62,15 @@ int ov_pty_get_size(int fd, unsigned short *rows, unsigned short *cols) {
     return 0;
 }
 
+int ov_pty_line_discipline(int fd, int *flags, int *foreground) {
+    struct termios t;
+    if (tcgetattr(fd, &t) != 0) return -errno;
+    *flags = ((t.c_lflag & ICANON) ? 1 : 0) | ((t.c_lflag & ECHO) ? 2 : 0);
+    pid_t group = tcgetpgrp(fd);
+    *foreground = group > 0 ? (int)group : 0;
+    return 0;
+}
+
 size_t ov_termios_size(void) { return sizeof(struct termios); }
 
 int ov_tty_make_raw(int fd, void *saved) {

@@ -53,6 +53,9 @@ public struct APIError: HTTPResponseError, Sendable {
         case .deliveryStoreFailed: self.init(.internalServerError, code: "store_error", message)
         case .checkpointStoreFailed: self.init(.serviceUnavailable, code: "checkpoint_store", message)
         case .checkpointNotFound: self.init(.notFound, code: "checkpoint_not_found", message)
+        case .unknownProfile: self.init(.badRequest, code: "unknown_profile", message, field: "profile")
+        case .invalidSpawn(let field, _): self.init(.badRequest, code: "bad_request", message, field: field)
+        case .invalidState: self.init(.badRequest, code: "invalid_state", message, field: "until")
         }
     }
 }

@@ -40,6 +40,9 @@ public final class OutputRing: Sendable {
     /// Offset of the next byte to be written.
     public var end: UInt64 { state.withLock { $0.end } }
 
+    /// True once the PTY has closed (no more output will come).
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

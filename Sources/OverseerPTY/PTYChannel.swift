@@ -116,6 +116,11 @@ public final class AgentTerminal: Sendable {
         return ov_pty_get_size(controlFD, &rows, &cols) == 0 ? (rows, cols) : nil
     }
 
+    /// The program's current line discipline (nil once the PTY is gone).
+    public func lineDiscipline() -> LineDiscipline? {
+        LineDiscipline.read(fd: controlFD)
+    }
+
     /// Closes the master (the agent's session gets SIGHUP from the kernel if it still runs).
     public func close() async {
         try? await channel.close()

@@ -11,13 +11,17 @@ public struct AgentObservation: Sendable, Equatable {
     public var leftCookedMode: Bool
     /// An earlier verdict already found the program ready; readiness, once reached, stays.
     public var wasReady: Bool
+    /// The terminal's foreground program is blocked in `read()` of the terminal: it waits for
+    /// input (a program in cooked mode that never draws, such as `cat`, shows it only so).
+    public var readingTerminal: Bool
 
-    public init(screen: ScreenSnapshot, secondsSinceOutput: Double, exited: Bool = false, leftCookedMode: Bool, wasReady: Bool = false) {
+    public init(screen: ScreenSnapshot, secondsSinceOutput: Double, exited: Bool = false, leftCookedMode: Bool, wasReady: Bool = false, readingTerminal: Bool = false) {
         self.screen = screen
         self.secondsSinceOutput = secondsSinceOutput
         self.exited = exited
         self.leftCookedMode = leftCookedMode
         self.wasReady = wasReady
+        self.readingTerminal = readingTerminal
     }
 }
 
@@ -39,6 +43,17 @@ public struct AgentStateVerdict: Sendable, Equatable, Codable {
     public var reason: String
     /// The text `overseer state NAME --explain` prints.
     public var explain: String
+
+    public init(state: AgentState, rule: String?, evidence: [String], profile: String, ready: Bool, recheckAfterSeconds: Double?, reason: String, explain: String) {
+        self.state = state
+        self.rule = rule
+        self.evidence = evidence
+        self.profile = profile
+        self.ready = ready
+        self.recheckAfterSeconds = recheckAfterSeconds
+        self.reason = reason
+        self.explain = explain
+    }
 
     enum CodingKeys: String, CodingKey {
         case state, rule, evidence, profile, ready, reason, explain
@@ -73,8 +88,8 @@ public enum AgentStateClassifier {
         switch profile.readiness {
         case _ where observation.wasReady: ready = true
         case .rule: ready = winner != nil
-        case .leftCookedMode: ready = observation.leftCookedMode && screenHasContent
-        case .ruleOrLeftCookedMode: ready = winner != nil || (observation.leftCookedMode && screenHasContent)
+        case .leftCookedMode: ready = (observation.leftCookedMode && screenHasContent) || observation.readingTerminal
+        case .ruleOrLeftCookedMode: ready = winner != nil || (observation.leftCookedMode && screenHasContent) || observation.readingTerminal
         }
 
         var verdict = AgentStateVerdict(state: profile.fallbackState, rule: nil, evidence: [], profile: profile.name, ready: ready, recheckAfterSeconds: recheck, reason: "", explain: "")
@@ -90,6 +105,10 @@ public enum AgentStateClassifier {
             verdict.rule = winner.rule.name
             verdict.evidence = winner.lines.map(\.rendered)
             verdict.reason = "rule \(winner.rule.name) matched"
+        } else if observation.readingTerminal {
+            verdict.state = .idle
+            verdict.recheckAfterSeconds = nil
+            verdict.reason = "no rule matched, and the program is blocked reading its terminal: it waits for input"
         } else {
             verdict.reason = "no rule matched: the profile's fallback state"
         }
@@ -120,7 +139,8 @@ public enum AgentStateClassifier {
             text += "matched but waiting for \(format(profile.quietSeconds)) s of quiet output: \(waitingForQuiet.joined(separator: ", "))\n"
         }
         let cooked = observation.leftCookedMode ? "yes" : "no"
-        text += "inputs: output quiet for \(format(observation.secondsSinceOutput)) s, left cooked mode: \(cooked), ready: \(verdict.ready ? "yes" : "no")"
+        text += "inputs: output quiet for \(format(observation.secondsSinceOutput)) s, left cooked mode: \(cooked)"
+        text += ", reading the terminal: \(observation.readingTerminal ? "yes" : "no"), ready: \(verdict.ready ? "yes" : "no")"
         text += ", cursor at row \(observation.screen.cursorRow) col \(observation.screen.cursorCol)\n"
         return text
     }

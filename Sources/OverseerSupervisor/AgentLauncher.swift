@@ -23,6 +23,8 @@ struct AgentLauncher: Sendable {
     let group: any EventLoopGroup
     let baseEnvironment: [String: String]
     let metrics: SupervisorMetrics
+    let events: EventHub
+    let trackers: StateTrackers
     let logger: Logger
 
     /// Spawns the agent; returns its record once its terminal is attached.
@@ -33,9 +35,18 @@ struct AgentLauncher: Sendable {
         let rows = Int(request.rows ?? settings.defaultRows)
         let cols = Int(request.cols ?? settings.defaultCols)
         guard (1...1000).contains(rows), (1...1000).contains(cols) else { throw .invalidSize(rows: rows, cols: cols) }
+        if let delay = request.submitDelayMs, !(0...Self.maxSubmitDelayMs).contains(delay) {
+            throw .invalidSpawn(field: "submit_delay_ms", message: "submit_delay_ms is \(delay); it must be 0-\(Self.maxSubmitDelayMs)")
+        }
+        let profile: Profile
+        if let name = request.profile {
+            do { profile = try settings.profiles.profile(named: name) } catch { throw .unknownProfile(name, known: settings.profiles.names) }
+        } else {
+            profile = settings.profiles.detect(argv: request.argv)
+        }
         try await table.reserve(request.name)
         do {
-            let info = try await launch(request)
+            let info = try await launch(request, profile: profile)
             await table.unreserve(request.name)
             return info
         } catch {
@@ -46,6 +57,9 @@ struct AgentLauncher: Sendable {
         }
     }
 
+    /// The longest settle pause a spawn may ask for.
+    static let maxSubmitDelayMs = 10_000
+
     static func isValidName(_ name: String) -> Bool {
         guard (1...64).contains(name.utf8.count), let first = name.utf8.first, first != UInt8(ascii: "."), first != UInt8(ascii: "-") else { return false }
         return name.utf8.allSatisfy { byte in
@@ -54,7 +68,7 @@ struct AgentLauncher: Sendable {
         }
     }
 
-    private func launch(_ request: SpawnRequest) async throws(SupervisorError) -> AgentInfo {
+    private func launch(_ request: SpawnRequest, profile: Profile) async throws(SupervisorError) -> AgentInfo {
         let id = randomHex(16)
         let incarnation = randomHex(8)
         let rows = request.rows ?? settings.defaultRows
@@ -65,7 +79,6 @@ struct AgentLauncher: Sendable {
         let transcript = try openTranscript(name: request.name, incarnation: incarnation)
         let ring = OutputRing(capacity: settings.outputBufferBytes)
         let screen = TerminalScreen(rows: Int(rows), cols: Int(cols), scrollbackLines: settings.screenScrollbackLines)
-        let profile = settings.profiles.detect(argv: request.argv)
         let (cgroup, cgroupFD) = try createCgroup(forAgent: id)
         defer { if let cgroupFD { Glibc.close(cgroupFD) } }
 
@@ -91,13 +104,17 @@ struct AgentLauncher: Sendable {
             transcript: transcript?.path, outputBytes: 0, dispatch: request.dispatch, role: request.role,
             cgroup: cgroup?.path, generation: request.generation
         )
-        await table.insert(AgentTable.Record(info: info, ring: ring, screen: screen, profile: profile, terminal: nil))
+        let tracker = AgentStateTracker(profile: profile, screen: screen, ring: ring) { [events, name = request.name, id, incarnation] previous, current in
+            events.publish { AgentEvent(sequence: $0, type: .agentState, agent: name, agentID: id, incarnation: incarnation, time: current.since, agentState: current.verdict.event(previous: previous.state)) }
+        }
+        await table.insert(AgentTable.Record(info: info, ring: ring, screen: screen, profile: profile, tracker: tracker, terminal: nil, submitDelayMs: request.submitDelayMs))
         if let dispatch = request.dispatch { await dispatches.join(dispatch, agent: request.name) }
         roots.tracked(pid: spawned.pid)
 
         do {
             let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, observer: { screen.feed($0) }, group: group) {}
             await table.attach(terminal, to: request.name)
+            trackers.start(tracker)
         } catch {
             Glibc.close(spawned.masterFD)
             if let handle = try? PidFD.open(info.identity) { _ = try? handle.send(SIGKILL) }

@@ -12,7 +12,11 @@ actor AgentTable {
         let screen: TerminalScreen
         /// The rules that tell this program's state and how to type into it.
         let profile: Profile
+        /// The program's state from its screen, kept current by its own task.
+        let tracker: AgentStateTracker
         var terminal: AgentTerminal?
+        /// The settle pause before Enter asked for at spawn (else the profile's).
+        let submitDelayMs: Int?
 
         /// The info with the output counter as of now.
         var current: AgentInfo {
@@ -51,13 +55,17 @@ actor AgentTable {
 
     func attach(_ terminal: AgentTerminal, to name: String) {
         agents[name]?.terminal = terminal
+        agents[name]?.tracker.attach(terminal)
     }
 
-    /// Removes the incarnation's record (a spawn that failed late, or a release).
+    /// Removes the incarnation's record (a spawn that failed late, or a release); its state
+    /// tracker ends with `exited`.
     @discardableResult
     func remove(_ name: String, incarnation: String) -> Record? {
         guard agents[name]?.info.incarnation == incarnation else { return nil }
-        return agents.removeValue(forKey: name)
+        let record = agents.removeValue(forKey: name)
+        record?.tracker.markExited()
+        return record
     }
 
     // MARK: Queries
@@ -71,6 +79,11 @@ actor AgentTable {
         agents.values.map(\.current).sorted { $0.spawnedAt < $1.spawnedAt }
     }
 
+    /// Every agent with its current state, oldest first.
+    func listWithStates() -> [(info: AgentInfo, state: AgentStateTracker.Current)] {
+        agents.values.sorted { $0.info.spawnedAt < $1.info.spawnedAt }.map { ($0.current, $0.tracker.current) }
+    }
+
     /// Agents running, and the others (exited or releasing).
     func counts() -> (running: Int, other: Int) {
         let running = agents.values.filter { $0.info.state == .running }.count
@@ -80,7 +93,7 @@ actor AgentTable {
     /// The agent's current incarnation, if it runs and its terminal is attached.
     func liveAgent(_ name: String) -> LiveAgent? {
         guard let record = agents[name], record.info.state == .running, let terminal = record.terminal else { return nil }
-        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring, screen: record.screen, profile: record.profile)
+        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring, screen: record.screen, profile: record.profile, tracker: record.tracker, submitDelayMs: record.submitDelayMs)
     }
 
     // MARK: Changes
@@ -92,6 +105,7 @@ actor AgentTable {
         record.info.exit = exit.status
         record.info.exitedAt = time
         agents[exit.name] = record
+        record.tracker.markExited()
         return record.info
     }
 

@@ -14,6 +14,10 @@ public struct LiveAgent: Sendable {
     public var ring: OutputRing
     public var screen: TerminalScreen
     public var profile: Profile
+    /// The program's state from its screen (readiness, idle or busy).
+    public var tracker: AgentStateTracker
+    /// The settle pause before Enter asked for at spawn; nil: the profile's.
+    public var submitDelayMs: Int?
 }
 
 /// Messages into agents' terminals, durably: every delivery is in the SQLite store before it

@@ -4,6 +4,7 @@ import NIOCore
 import OverseerDelivery
 import OverseerIdempotency
 import OverseerProcess
+import OverseerProfiles
 import OverseerPTY
 import OverseerRegistry
 import OverseerWire
@@ -43,6 +44,7 @@ public final class Supervisor: SupervisorFacade {
     let blocking: BlockingWork
     let launcher: AgentLauncher
     let releaser: AgentReleaser
+    let trackers = StateTrackers()
     let startedAt = Date()
 
     /// Opens the stores the settings name (creating their directories 0700).
@@ -77,7 +79,7 @@ public final class Supervisor: SupervisorFacade {
         } catch {
             throw .checkpoints("\(error)")
         }
-        launcher = AgentLauncher(settings: settings, table: table, dispatches: dispatchBook, roots: roots, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, logger: logger)
+        launcher = AgentLauncher(settings: settings, table: table, dispatches: dispatchBook, roots: roots, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, events: events, trackers: trackers, logger: logger)
         releaser = AgentReleaser(settings: settings, table: table, roots: roots, blocking: blocking, deliveries: deliveries, registry: registry, events: events, metrics: metrics, logger: logger)
     }
 
@@ -106,9 +108,11 @@ public final class Supervisor: SupervisorFacade {
         watcher.start()
     }
 
-    /// Runs until cancelled: records agents' exits (in order) and runs the delivery injectors.
+    /// Runs until cancelled: records agents' exits (in order), keeps agents' states current and
+    /// runs the delivery injectors.
     public func run() async {
         await withDiscardingTaskGroup { group in
+            group.addTask { [trackers] in await trackers.run() }
             group.addTask { [self] in
                 for await exit in roots.exits { await agentExited(exit) }
             }
@@ -129,6 +133,7 @@ public final class Supervisor: SupervisorFacade {
     /// HTTP server can drain while agents are still being handled.
     public func beginShutdown() async {
         for ring in await table.beginShutdown() { ring.wakeWaiters() }
+        trackers.finish()
         eventHub.finishAll()
         registry?.requestFlush() // status: stopping
     }
@@ -182,12 +187,23 @@ public final class Supervisor: SupervisorFacade {
     }
 
     public func agents() async -> [AgentView] {
-        await table.list().map { $0.view() }
+        await table.listWithStates().map { $0.info.view(state: $0.state) }
     }
 
     public func agent(named name: String) async throws(SupervisorError) -> AgentView {
-        let info = try await table.record(name).current
-        return info.view(tree: await releaser.tree(of: info))
+        let record = try await table.record(name)
+        let info = record.current
+        return info.view(tree: await releaser.tree(of: info), state: record.tracker.current)
+    }
+
+    public func agentState(of name: String) async throws(SupervisorError) -> AgentStateView {
+        try await table.record(name).tracker.current.view(explain: true)
+    }
+
+    public func waitForState(of name: String, until states: Set<String>, timeout: Duration) async throws(SupervisorError) -> AgentStateView {
+        if let unknown = states.first(where: { OverseerProfiles.AgentState(rawValue: $0) == nil }) { throw .invalidState(unknown) }
+        let tracker = try await table.record(name).tracker
+        return await tracker.wait(timeout: timeout) { states.contains($0.state.rawValue) }.view(explain: true)
     }
 
     public func writeInput(_ bytes: [UInt8], to name: String) async throws(SupervisorError) {

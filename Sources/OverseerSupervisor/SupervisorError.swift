@@ -27,6 +27,12 @@ public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible
     case deliveryStoreFailed(String)
     case checkpointStoreFailed(String)
     case checkpointNotFound(agent: String, generation: Int64)
+    /// A spawn named a profile the catalog does not have.
+    case unknownProfile(String, known: [String])
+    /// A spawn field is out of range (`field` is its JSON name).
+    case invalidSpawn(field: String, message: String)
+    /// A state query or wait named something that is not a state.
+    case invalidState(String)
 
     public var description: String {
         switch self {
@@ -50,6 +56,9 @@ public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible
         case .deliveryNotFound(let id): "no delivery \"\(id)\""
         case .checkpointStoreFailed(let reason): "the checkpoint store failed: \(reason)"
         case .checkpointNotFound(let agent, let generation): "no checkpoint for \(agent) generation \(generation)"
+        case .unknownProfile(let name, let known): "unknown profile \"\(name)\" (known: \(known.joined(separator: ", ")))"
+        case .invalidSpawn(_, let message): message
+        case .invalidState(let name): "unknown agent state \"\(name)\" (one of starting, idle, working, blocked, exited)"
         }
     }
 }

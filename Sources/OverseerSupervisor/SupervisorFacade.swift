@@ -22,6 +22,11 @@ public protocol SupervisorFacade: Sendable {
     /// cursor exists, the terminal closes, or the time is up.
     func readOutput(of name: String, from cursor: UInt64, limit: Int, wait: Duration?) async throws(SupervisorError) -> OutputSlice
     func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorError)
+    /// The agent's state from its screen, with the explanation.
+    func agentState(of name: String) async throws(SupervisorError) -> AgentStateView
+    /// Waits until the agent's state is one of `states` (names), it exits, or `timeout`
+    /// passes; returns the state then (the caller compares).
+    func waitForState(of name: String, until states: Set<String>, timeout: Duration) async throws(SupervisorError) -> AgentStateView
     /// Kills the agent's whole tree and forgets the agent.
     func release(_ name: String) async throws(SupervisorError) -> ReleaseView
 

@@ -2,6 +2,7 @@ import OverseerDelivery
 import OverseerIdempotency
 import OverseerKill
 import OverseerProcess
+import OverseerProfiles
 import OverseerRegistry
 import OverseerWire
 
@@ -16,13 +17,13 @@ extension ExitStatus {
 }
 
 extension AgentInfo {
-    func view(tree: [AgentView.TreeProcess]? = nil) -> AgentView {
+    func view(tree: [AgentView.TreeProcess]? = nil, state screenState: AgentStateTracker.Current? = nil) -> AgentView {
         AgentView(
             id: id, name: name, incarnation: incarnation, pid: pid, identity: identity.view, argv: argv, cwd: cwd,
             labels: labels, rows: rows, cols: cols, state: AgentView.State(rawValue: state.rawValue) ?? .running,
             exit: exit?.view, spawnedAt: spawnedAt, exitedAt: exitedAt, transcript: transcript, outputBytes: outputBytes,
             tree: tree, dispatch: dispatch, role: role, handoff: AgentView.Handoff(rawValue: handoff.rawValue) ?? .none,
-            cgroup: cgroup, generation: generation
+            cgroup: cgroup, generation: generation, agentState: screenState?.view(explain: false)
         )
     }
 }
@@ -87,5 +88,17 @@ extension SupervisorError {
         case .notFound(let id): self = .deliveryNotFound(id)
         default: self = .deliveryStoreFailed(error.description)
         }
+    }
+}
+
+extension AgentStateVerdict {
+    func event(previous: OverseerProfiles.AgentState) -> AgentStateEventInfo {
+        AgentStateEventInfo(state: state.rawValue, previous: previous.rawValue, profile: profile, rule: rule, evidence: evidence, reason: reason)
+    }
+}
+
+extension AgentStateTracker.Current {
+    func view(explain: Bool) -> AgentStateView {
+        AgentStateView(state: verdict.state.rawValue, since: since, profile: verdict.profile, rule: verdict.rule, evidence: verdict.evidence, ready: verdict.ready, reason: verdict.reason, explain: explain ? verdict.explain : nil)
     }
 }

@@ -12,8 +12,12 @@ public struct SpawnRequest: Codable, Sendable, Equatable {
     public var role: String?
     /// The orchestrator's generation of this agent name (command streams).
     public var generation: Int64?
+    /// The profile that reads this program's screen (default: detected from argv).
+    public var profile: String?
+    /// The pause between a message's text and its Enter, in milliseconds (default: the profile's).
+    public var submitDelayMs: Int?
 
-    public init(name: String, argv: [String], cwd: String? = nil, env: [String: String]? = nil, rows: UInt16? = nil, cols: UInt16? = nil, labels: [String: String]? = nil, dispatch: String? = nil, role: String? = nil, generation: Int64? = nil) {
+    public init(name: String, argv: [String], cwd: String? = nil, env: [String: String]? = nil, rows: UInt16? = nil, cols: UInt16? = nil, labels: [String: String]? = nil, dispatch: String? = nil, role: String? = nil, generation: Int64? = nil, profile: String? = nil, submitDelayMs: Int? = nil) {
         self.name = name
         self.argv = argv
         self.cwd = cwd
@@ -24,6 +28,13 @@ public struct SpawnRequest: Codable, Sendable, Equatable {
         self.dispatch = dispatch
         self.role = role
         self.generation = generation
+        self.profile = profile
+        self.submitDelayMs = submitDelayMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, argv, cwd, env, rows, cols, labels, dispatch, role, generation, profile
+        case submitDelayMs = "submit_delay_ms"
     }
 }
 
@@ -120,8 +131,11 @@ public struct AgentView: Codable, Sendable, Equatable {
     public var cgroup: String?
     /// The orchestrator's generation, when a command stream spawned it.
     public var generation: Int64?
+    /// What the program is doing, from its screen (`starting`, `idle`, `working`, `blocked`,
+    /// `exited`), by its profile's rules; `explain` is left out here.
+    public var agentState: AgentStateView?
 
-    public init(id: String, name: String, incarnation: String, pid: Int32, identity: ProcessIdentityView, argv: [String], cwd: String, labels: [String: String], rows: UInt16, cols: UInt16, state: State, exit: Exit?, spawnedAt: Double, exitedAt: Double?, transcript: String?, outputBytes: UInt64, tree: [TreeProcess]?, dispatch: String?, role: String?, handoff: Handoff, cgroup: String?, generation: Int64?) {
+    public init(id: String, name: String, incarnation: String, pid: Int32, identity: ProcessIdentityView, argv: [String], cwd: String, labels: [String: String], rows: UInt16, cols: UInt16, state: State, exit: Exit?, spawnedAt: Double, exitedAt: Double?, transcript: String?, outputBytes: UInt64, tree: [TreeProcess]?, dispatch: String?, role: String?, handoff: Handoff, cgroup: String?, generation: Int64?, agentState: AgentStateView? = nil) {
         self.id = id
         self.name = name
         self.incarnation = incarnation
@@ -144,10 +158,12 @@ public struct AgentView: Codable, Sendable, Equatable {
         self.handoff = handoff
         self.cgroup = cgroup
         self.generation = generation
+        self.agentState = agentState
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff, cgroup, generation
+        case agentState = "agent_state"
         case spawnedAt = "spawned_at"
         case exitedAt = "exited_at"
         case outputBytes = "output_bytes"

@@ -10,6 +10,8 @@ public struct AgentEvent: Codable, Sendable, Equatable {
         case deliveryVerified = "delivery_verified"
         case deliveryFailed = "delivery_failed"
         case deliveryDropped = "delivery_dropped"
+        /// The agent's state (idle, working, blocked, ...) changed.
+        case agentState = "agent_state"
     }
 
     public var sequence: UInt64
@@ -26,8 +28,10 @@ public struct AgentEvent: Codable, Sendable, Equatable {
     public var survivors: Int?
     /// For delivery events: which delivery, its state, and why.
     public var delivery: DeliveryEventInfo?
+    /// For `agent_state`: the new state and the previous one.
+    public var agentState: AgentStateEventInfo?
 
-    public init(sequence: UInt64, type: Kind, agent: String, agentID: String?, incarnation: String?, pid: Int32? = nil, time: Double, exit: AgentView.Exit? = nil, killed: Int? = nil, survivors: Int? = nil, delivery: DeliveryEventInfo? = nil) {
+    public init(sequence: UInt64, type: Kind, agent: String, agentID: String?, incarnation: String?, pid: Int32? = nil, time: Double, exit: AgentView.Exit? = nil, killed: Int? = nil, survivors: Int? = nil, delivery: DeliveryEventInfo? = nil, agentState: AgentStateEventInfo? = nil) {
         self.sequence = sequence
         self.type = type
         self.agent = agent
@@ -39,11 +43,13 @@ public struct AgentEvent: Codable, Sendable, Equatable {
         self.killed = killed
         self.survivors = survivors
         self.delivery = delivery
+        self.agentState = agentState
     }
 
     enum CodingKeys: String, CodingKey {
         case sequence, type, agent, incarnation, pid, time, exit, killed, survivors, delivery
         case agentID = "agent_id"
+        case agentState = "agent_state"
     }
 }
 

@@ -84,6 +84,20 @@ final class FakeSupervisor: SupervisorFacade {
         return PlainOutput(start: cursor, next: cursor + 2, dropped: 0, closed: false, lines: ["hi", "there"])
     }
 
+    static func state(_ state: String) -> AgentStateView {
+        AgentStateView(state: state, since: 1_700_000_000, profile: "generic", rule: nil, evidence: [], ready: true, reason: "canned", explain: "state: \(state)\n")
+    }
+
+    func agentState(of name: String) async throws(SupervisorError) -> AgentStateView {
+        try check()
+        return Self.state("idle")
+    }
+
+    func waitForState(of name: String, until states: Set<String>, timeout: Duration) async throws(SupervisorError) -> AgentStateView {
+        try check()
+        return Self.state(states.sorted().first ?? "idle")
+    }
+
     func release(_ name: String) async throws(SupervisorError) -> ReleaseView {
         try check()
         return ReleaseView(agent: name, incarnation: "inc-\(name)", report: KillReportView(processes: [], skipped: [], survivors: [], rescans: 0, durationSeconds: 0, clean: true, cgroup: nil))

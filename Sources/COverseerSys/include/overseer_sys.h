@@ -15,6 +15,10 @@ int ov_pty_open(char *slave_path, size_t slave_path_len, unsigned short rows, un
 /* Set / read a terminal's window size (TIOCSWINSZ / TIOCGWINSZ). */
 int ov_pty_set_size(int fd, unsigned short rows, unsigned short cols);
 int ov_pty_get_size(int fd, unsigned short *rows, unsigned short *cols);
+/// The line discipline of the PTY behind `fd` (a master reports its slave's): bit 0 set when
+/// ICANON is on, bit 1 when ECHO is on; *foreground gets the terminal's foreground process
+/// group (0 when none). Returns 0, or -errno.
+int ov_pty_line_discipline(int fd, int *flags, int *foreground);
 
 /* Put a terminal into raw mode, saving the old settings into an opaque buffer of at
  * least ov_termios_size() bytes; restore them with ov_tty_restore. */
