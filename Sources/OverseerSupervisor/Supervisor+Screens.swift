@@ -14,12 +14,9 @@ extension Supervisor {
         )
     }
 
-    /// The drain path feeds every burst to the screen before it appends it to the ring, and both
-    /// start at offset 0, so the screen's count of bytes fed is the ring offset its repaint
-    /// covers. Taking both under the screen's lock means no burst can fall between them: a
-    /// burst fed later is past `next` (it reaches the ring after, and a reader waits for it);
-    /// one fed earlier is in the repaint and before `next`. (Reading `ring.end` instead would
-    /// repeat a burst already fed but not yet appended, drawing it twice onto the repaint.)
+    /// The screen pulls the ring's bytes in order from offset 0, so its count of bytes parsed is
+    /// the ring offset its repaint covers, and both are taken under the screen's lock: output
+    /// not yet parsed is past `next`, output parsed is in the repaint and before `next`.
     public func screenRepaint(of name: String) async throws(SupervisorError) -> ScreenRepaintSlice {
         let (bytes, fed) = try await table.record(name).screen.repaintWithOffset()
         return ScreenRepaintSlice(bytes: bytes, next: fed)
