@@ -101,7 +101,7 @@ final class ClassifierTests: XCTestCase {
         XCTAssertTrue(explain.contains("rule: approval-menu (blocked, priority 100, last_lines:4, contains 'Press enter to confirm or esc to cancel')"), explain)
         XCTAssertTrue(explain.contains("evidence:\n  row 23: "), explain)
         XCTAssertTrue(explain.contains("also matched (lower priority): approval-question, title-action-required"), explain)
-        XCTAssertTrue(explain.contains("inputs: output quiet for 1.2 s, left cooked mode: yes, ready: yes"), explain)
+        XCTAssertTrue(explain.contains("inputs: output quiet for 1.2 s, left cooked mode: yes, reading the terminal: no, ready: yes"), explain)
     }
 
     func testSameInputSameVerdict() throws {

@@ -1,0 +1,57 @@
+import OverseerProfiles
+import OverseerTerminal
+import XCTest
+
+/// The classifier's `readingTerminal` input: a program in cooked mode that blocks in `read()`
+/// of its terminal (`cat`, a plain REPL) waits for input even when it draws nothing.
+final class ReadingTerminalTests: XCTestCase {
+    func observe(_ snapshot: ScreenSnapshot, reading: Bool, leftCooked: Bool = false, wasReady: Bool = false, exited: Bool = false, quiet: Double = 0.5) -> AgentObservation {
+        AgentObservation(screen: snapshot, secondsSinceOutput: quiet, exited: exited, leftCookedMode: leftCooked, wasReady: wasReady, readingTerminal: reading)
+    }
+
+    func custom(_ rules: [RuleDefinition], ready: String) throws -> Profile {
+        try ProfileCatalog(custom: ["t": ProfileDefinition(ready: ready, rules: rules)]).profile(named: "t")
+    }
+
+    func testABlankScreenWhoseProgramReadsTheTerminalIsIdle() throws {
+        let generic = try ProfileCatalog.builtIn.profile(named: "generic")
+        let waiting = AgentStateClassifier.classify(observe(screen([]), reading: true), profile: generic)
+        XCTAssertEqual(waiting.state, .idle)
+        XCTAssertTrue(waiting.ready, "reading the terminal is taking it, for cooked-mode readiness")
+        XCTAssertNil(waiting.rule)
+        XCTAssertNil(waiting.recheckAfterSeconds, "nothing to recheck: only new output can change it")
+        XCTAssertTrue(waiting.reason.contains("blocked reading its terminal"), waiting.reason)
+        XCTAssertTrue(waiting.explain.contains("reading the terminal: yes, ready: yes"), waiting.explain)
+
+        let notYet = AgentStateClassifier.classify(observe(screen([]), reading: false), profile: generic)
+        XCTAssertEqual(notYet.state, .starting, "the same blank screen without the read is still starting")
+        XCTAssertTrue(notYet.explain.contains("reading the terminal: no, ready: no"), notYet.explain)
+    }
+
+    func testOnceReadyNotReadingFallsBackAndReadingAgainIsIdle() throws {
+        let p = try custom([RuleDefinition(name: "never", state: "idle", contains: "zzz")], ready: "left_cooked_mode")
+        XCTAssertEqual(AgentStateClassifier.classify(observe(screen(["output"]), reading: false, wasReady: true), profile: p).state, .working,
+                       "a ready program that does not read is busy: the fallback")
+        XCTAssertEqual(AgentStateClassifier.classify(observe(screen(["output"]), reading: true, wasReady: true), profile: p).state, .idle)
+    }
+
+    func testAMatchingRuleOutranksTheRead() throws {
+        let p = try custom([RuleDefinition(name: "asks", state: "blocked", region: "cursor_line", contains: "[approve?]")], ready: "rule_or_left_cooked_mode")
+        let verdict = AgentStateClassifier.classify(observe(screen(["run rm -rf build? [approve?] "]), reading: true), profile: p)
+        XCTAssertEqual(verdict.state, .blocked, "a program asking a question also reads its terminal; the rule says which kind of wait")
+        XCTAssertEqual(verdict.rule, "asks")
+        XCTAssertEqual(verdict.evidence, ["row 0: run rm -rf build? [approve?] "])
+    }
+
+    func testRuleReadinessIsNotMetByAReadAlone() throws {
+        let p = try custom([RuleDefinition(name: "prompt", state: "idle", contains: "ASK>")], ready: "rule")
+        let verdict = AgentStateClassifier.classify(observe(screen(["loading"]), reading: true), profile: p)
+        XCTAssertEqual(verdict.state, .starting, "a profile that wants its rule waits for it, whatever the program reads")
+        XCTAssertFalse(verdict.ready)
+    }
+
+    func testExitWinsOverARead() throws {
+        let generic = try ProfileCatalog.builtIn.profile(named: "generic")
+        XCTAssertEqual(AgentStateClassifier.classify(observe(screen(["$ "]), reading: true, wasReady: true, exited: true), profile: generic).state, .exited)
+    }
+}
