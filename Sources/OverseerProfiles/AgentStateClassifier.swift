@@ -84,19 +84,26 @@ public enum AgentStateClassifier {
         if winner != nil { recheck = waitingForQuiet.isEmpty ? nil : recheck }
 
         let screenHasContent = screen.lines.contains { !$0.isBlank }
-        let ready: Bool
+        var ready: Bool
         switch profile.readiness {
         case _ where observation.wasReady: ready = true
         case .rule: ready = winner != nil
         case .leftCookedMode: ready = (observation.leftCookedMode && screenHasContent) || observation.readingTerminal
         case .ruleOrLeftCookedMode: ready = winner != nil || (observation.leftCookedMode && screenHasContent) || observation.readingTerminal
         }
+        // The first readiness waits for a rule that matches but wants quiet output: a program
+        // still drawing its prompt is starting, not briefly the fallback state (`working`).
+        let settling = !observation.wasReady && ready && winner == nil && !waitingForQuiet.isEmpty && !observation.readingTerminal
+        if settling { ready = false }
 
         var verdict = AgentStateVerdict(state: profile.fallbackState, rule: nil, evidence: [], profile: profile.name, ready: ready, recheckAfterSeconds: recheck, reason: "", explain: "")
         if observation.exited {
             verdict.state = .exited
             verdict.recheckAfterSeconds = nil
             verdict.reason = "the program exited"
+        } else if settling {
+            verdict.state = .starting
+            verdict.reason = "the program has taken the terminal; waiting for its output to settle before \(waitingForQuiet.joined(separator: ", ")) can match"
         } else if !ready {
             verdict.state = .starting
             verdict.reason = "the program has not taken the terminal yet (\(readinessWanted(profile.readiness)))"

@@ -115,7 +115,7 @@ final class ClassifierTests: XCTestCase {
 extension ClassifierTests {
     func testVerdictEncodesWithSnakeCaseKeys() throws {
         let shell = try ProfileCatalog.builtIn.profile(named: "shell")
-        let verdict = classify(screen(["$ "]), shell, quiet: 0.2)
+        let verdict = classify(screen(["$ "]), shell, quiet: 0.2, wasReady: true)
         let json = String(decoding: try JSONEncoder().encode(verdict), as: UTF8.self)
         XCTAssertTrue(json.contains("\"recheck_after_seconds\":0.3"), json)
         XCTAssertTrue(json.contains("\"state\":\"working\""), json)

@@ -55,3 +55,26 @@ final class ReadingTerminalTests: XCTestCase {
         XCTAssertEqual(AgentStateClassifier.classify(observe(screen(["$ "]), reading: true, wasReady: true, exited: true), profile: generic).state, .exited)
     }
 }
+
+/// A program that has just taken the terminal and drawn a prompt a quiet rule will match stays
+/// `starting` until the quiet time passes, instead of flashing the fallback state.
+final class FirstReadinessTests: XCTestCase {
+    func testAPromptWaitingForQuietKeepsStartingThenIdle() throws {
+        let shell = try ProfileCatalog.builtIn.profile(named: "shell")
+        let drawn = screen(["bash-5.2$ "])
+        let early = AgentStateClassifier.classify(AgentObservation(screen: drawn, secondsSinceOutput: 0.1, leftCookedMode: true), profile: shell)
+        XCTAssertEqual(early.state, .starting)
+        XCTAssertFalse(early.ready)
+        XCTAssertNotNil(early.recheckAfterSeconds, "rechecked when the quiet time is up")
+        XCTAssertTrue(early.reason.contains("shell-prompt"), early.reason)
+        let settled = AgentStateClassifier.classify(AgentObservation(screen: drawn, secondsSinceOutput: 0.6, leftCookedMode: true), profile: shell)
+        XCTAssertEqual(settled.state, .idle)
+        XCTAssertEqual(settled.rule, "shell-prompt")
+    }
+
+    func testOnceReadyTheQuietWindowIsTheFallbackAsBefore() throws {
+        let shell = try ProfileCatalog.builtIn.profile(named: "shell")
+        let verdict = AgentStateClassifier.classify(AgentObservation(screen: screen(["bash-5.2$ "]), secondsSinceOutput: 0.1, leftCookedMode: true, wasReady: true), profile: shell)
+        XCTAssertEqual(verdict.state, .working, "output still coming from a ready program: busy")
+    }
+}
