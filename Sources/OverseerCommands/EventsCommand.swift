@@ -18,6 +18,8 @@ struct EventsCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let events = try await options.client().events()
+            // Subscribed (the supervisor subscribes before it answers): nothing from now on is missed.
+            FileHandle.standardError.write(Data("[subscribed to the supervisor's events]\n".utf8))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             do {

@@ -122,6 +122,29 @@ final class AgentStateTests: SupervisorTestCase {
         XCTAssertTrue(badDelay.stderr.contains("submit_delay_ms"), badDelay.stderr)
     }
 
+    func testEventsCommandPrintsStateChangesReadably() async throws {
+        let events = try CommandRunner.start([SupervisorProcess.binaryPath, "events", "--socket", supervisor.socketPath, "--agent", "cat2"], directory: supervisor.directory)
+        var stopped = false
+        defer { if !stopped { kill(events.pid, SIGKILL); _ = CommandRunner.finish(events, timeout: 10) } }
+        // The command prints nothing until it is subscribed; a spawned agent before it would be missed.
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 15) {
+            ((try? String(contentsOfFile: events.err, encoding: .utf8)) ?? "").contains("[subscribed")
+        }, "overseer events never subscribed")
+        _ = try await spawn("other", ["sleep", "600"])
+        _ = try await spawn("cat2", ["cat"])
+        let wanted = "agent_state cat2 idle <- starting profile=generic"
+        let printed = TestProcesses.waitUntil(timeout: 30) {
+            ((try? String(contentsOfFile: events.out, encoding: .utf8)) ?? "").contains(wanted)
+        }
+        let text = (try? String(contentsOfFile: events.out, encoding: .utf8)) ?? ""
+        XCTAssertTrue(printed, text)
+        XCTAssertTrue(text.contains("agent_spawned cat2 pid="), text)
+        XCTAssertFalse(text.contains(" other"), "--agent keeps other agents' events out: \(text)")
+        kill(events.pid, SIGTERM)
+        stopped = true
+        XCTAssertNotEqual(CommandRunner.finish(events, timeout: 10).status, -1, "overseer events ends on SIGTERM")
+    }
+
     /// The id of a CLI-spawned agent, so tearDown can kill what survives it.
     func agentID(_ name: String) async throws -> String {
         try await client.send(.get("/v1/agents/\(name)")).decode(AgentView.self).id
