@@ -72,6 +72,18 @@ final class FirstReadinessTests: XCTestCase {
         XCTAssertEqual(settled.rule, "shell-prompt")
     }
 
+    func testOutputThatNeverSettlesIsReadyAfterTheSettleLimit() throws {
+        let shell = try ProfileCatalog.builtIn.profile(named: "shell")
+        let limit = AgentStateClassifier.settleLimit(shell)
+        func classify(after seconds: Double) -> AgentStateVerdict {
+            AgentStateClassifier.classify(AgentObservation(screen: screen(["bash-5.2$ "]), secondsSinceOutput: 0.1, leftCookedMode: true, secondsSinceLeftCookedMode: seconds), profile: shell)
+        }
+        XCTAssertEqual(classify(after: limit - 0.1).state, .starting)
+        let late = classify(after: limit + 0.1)
+        XCTAssertEqual(late.state, .working, "an animation at a prompt-shaped line must not keep it starting forever")
+        XCTAssertTrue(late.ready)
+    }
+
     func testOnceReadyTheQuietWindowIsTheFallbackAsBefore() throws {
         let shell = try ProfileCatalog.builtIn.profile(named: "shell")
         let verdict = AgentStateClassifier.classify(AgentObservation(screen: screen(["bash-5.2$ "]), secondsSinceOutput: 0.1, leftCookedMode: true, wasReady: true), profile: shell)
