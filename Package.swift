@@ -11,7 +11,6 @@ import PackageDescription
 /// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
 ///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing, socket probe.
 /// - `OverseerWire`: every request, response and event type of the HTTP API (Foundation only).
-/// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags.
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
 /// - `OverseerTerminal`: a rendered terminal screen per agent (libvterm), its query answers, repaint and plain text.
@@ -20,6 +19,8 @@ import PackageDescription
 /// - `OverseerIdempotency`: stored responses for Idempotency-Key retries, and command-stream checkpoints.
 /// - `OverseerTerminal`: the rendered screen of an agent's terminal (`ScreenSnapshot`, `TerminalModes`).
 /// - `OverseerProfiles`: agent profiles (screen rules → agent state), typing plans and screen-based submission checks.
+/// - `OverseerConfig`: effective configuration from defaults, TOML file, environment and flags,
+///   with the file's `[profiles.NAME]` tables checked into a profile catalog.
 /// - `OverseerCgroup`: cgroup v2 directories, delegation, and the supervisor/agents layout.
 /// - `OverseerKill`: the identity-verified, whole-tree kill engine (cgroup.kill when agents have cgroups).
 /// - `OverseerRegistry`: the in-flight registry file (atomic, locked, trust-checked) and the factory shape.
@@ -82,7 +83,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerConfig",
-            dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system"), .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["OverseerSystem", "OverseerProfiles", .product(name: "SystemPackage", package: "swift-system"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(
@@ -186,7 +187,7 @@ let package = Package(
         .target(
             name: "OverseerCommands",
             dependencies: [
-                "OverseerClient", "OverseerWire", "OverseerConfig", "COverseerSys",
+                "OverseerClient", "OverseerWire", "OverseerConfig", "OverseerProfiles", "COverseerSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

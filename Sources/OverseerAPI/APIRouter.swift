@@ -25,6 +25,7 @@ public enum APIRouter {
         }
         AgentRoutes(supervisor: supervisor).register(on: router)
         ScreenRoutes(supervisor: supervisor).register(on: router)
+        StateRoutes(supervisor: supervisor).register(on: router)
         DispatchRoutes(supervisor: supervisor).register(on: router)
         DeliveryRoutes(supervisor: supervisor).register(on: router)
         SystemRoutes(supervisor: supervisor).register(on: router)

@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
             let logger = Logger(label: "overseer")
             for warning in resolved.warnings { logger.warning("\(warning)") }
-            let server = SupervisorServer(socketPath: effective.socketPath, settings: Self.settings(from: effective), logger: logger)
+            let server = SupervisorServer(socketPath: effective.socketPath, settings: Self.settings(from: resolved), logger: logger)
             do {
                 try await server.run()
             } catch let error as ServerError {
@@ -42,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func settings(from config: OverseerConfig) -> SupervisorSettings {
+    static func settings(from resolved: ResolvedConfig) -> SupervisorSettings {
+        let config = resolved.config
         var settings = SupervisorSettings(
             stateDirectory: config.stateDir,
             outputBufferBytes: config.outputBufferBytes,
@@ -67,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.idempotencyTTLSeconds = config.idempotencyTTLSeconds
         settings.idempotencyMaxEntries = config.idempotencyMaxEntries
         settings.checkpointRetentionSeconds = config.checkpointRetentionSeconds
+        settings.profiles = resolved.profiles
         return settings
     }
 }

@@ -82,6 +82,19 @@ public struct SupervisorClient: Sendable {
         try await post("/v1/agents/\(Self.segment(name))/resize", ResizeRequest(rows: rows, cols: cols))
     }
 
+    /// The agent's state from its screen, with the explanation.
+    public func state(_ name: String) async throws(SupervisorCallError) -> AgentStateView {
+        try await get("/v1/agents/\(Self.segment(name))/state")
+    }
+
+    /// One long poll: answers once the agent's state is one of `states`, it exits, or
+    /// `timeout` seconds (at most 3600) pass; the answer is the state then (compare it).
+    public func waitForState(_ name: String, until states: [String], timeout: Double) async throws(SupervisorCallError) -> AgentStateView {
+        let list = states.joined(separator: ",").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""
+        let path = "/v1/agents/\(Self.segment(name))/state?until=\(list)&timeout=\(timeout)"
+        return try Self.decode(try await send(.get(path), timeout: .milliseconds(Int64(timeout * 1000)) + .seconds(30)))
+    }
+
     public func release(_ name: String) async throws(SupervisorCallError) -> ReleaseView {
         try await post("/v1/agents/\(Self.segment(name))/release", [String: String]())
     }

@@ -16,6 +16,8 @@ struct SpawnCommand: AsyncParsableCommand {
     @Option(help: "Terminal columns.") var cols: UInt16?
     @Option(help: "Dispatch (unit of work) to spawn the agent into.") var dispatch: String?
     @Option(help: "The agent's role.") var role: String?
+    @Option(help: "The profile that reads its screen (default: detected from the command; see `overseer profiles`).") var profile: String?
+    @Option(name: .customLong("submit-delay-ms"), help: "Pause between a message's text and its Enter, in milliseconds (default: the profile's).") var submitDelayMs: Int?
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.") var argv: [String] = []
 
     func validate() throws {
@@ -27,10 +29,10 @@ struct SpawnCommand: AsyncParsableCommand {
             let request = SpawnRequest(
                 name: name, argv: argv, cwd: cwd ?? FileManager.default.currentDirectoryPath,
                 env: try Self.pairs(env, what: "--env"), rows: rows, cols: cols, labels: try Self.pairs(labels, what: "--label"),
-                dispatch: dispatch, role: role
+                dispatch: dispatch, role: role, profile: profile, submitDelayMs: submitDelayMs
             )
             let info = try await options.client().spawn(request)
-            if options.json { try printJSON(info) } else { print("spawned \(info.name): pid \(info.pid), incarnation \(info.incarnation)") }
+            if options.json { try printJSON(info) } else { print("spawned \(info.name): pid \(info.pid), incarnation \(info.incarnation)" + (info.agentState.map { ", profile \($0.profile)" } ?? "")) }
         }
     }
 
@@ -47,7 +49,10 @@ struct SpawnCommand: AsyncParsableCommand {
 
 /// `overseer ps`
 struct PsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List agents.")
+    static let configuration = CommandConfiguration(
+        commandName: "ps", abstract: "List agents.",
+        discussion: "STATUS is the process's lifecycle (running, exited with its code or signal); STATE is what its screen shows (starting, idle, working, blocked, exited), read by its PROFILE."
+    )
 
     @OptionGroup var options: ClientOptions
 
@@ -58,9 +63,10 @@ struct PsCommand: AsyncParsableCommand {
             let now = Date().timeIntervalSince1970
             let rows = list.agents.map { agent in
                 [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? ""),
+                 agent.agentState?.state ?? "-", agent.agentState?.profile ?? "-",
                  agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", Self.cgroupColumn(agent.cgroup), agent.argv.joined(separator: " ")]
             }
-            print(Table.render(header: ["NAME", "PID", "STATE", "INCARNATION", "AGE", "OUTPUT", "CGROUP", "COMMAND"], rows: rows))
+            print(Table.render(header: ["NAME", "PID", "STATUS", "STATE", "PROFILE", "INCARNATION", "AGE", "OUTPUT", "CGROUP", "COMMAND"], rows: rows))
         }
     }
 

@@ -6,8 +6,11 @@ public enum ClientCommands {
     /// Commands that talk to the supervisor over its socket.
     public static let supervisor: [any ParsableCommand.Type] = [
         SpawnCommand.self, PsCommand.self, SendCommand.self, LogsCommand.self, ScreenCommand.self, AttachCommand.self,
-        ReleaseCommand.self, DispatchCommand.self, HandoffCommand.self,
+        ReleaseCommand.self, DispatchCommand.self, HandoffCommand.self, StateCommand.self, WaitCommand.self,
+        EventsCommand.self,
     ]
     /// `overseer config`: the effective configuration.
     public static let config: any ParsableCommand.Type = ConfigCommand.self
+    /// `overseer profiles`: the agent profiles of the configuration.
+    public static let profiles: any ParsableCommand.Type = ProfilesCommand.self
 }

@@ -22,6 +22,8 @@ struct ConfigCommand: AsyncParsableCommand {
             } else {
                 print("config file: \(resolved.filePath ?? "(none)")")
                 print(resolved.render(), terminator: resolved.render().hasSuffix("\n") ? "" : "\n")
+                let custom = resolved.profiles.customNames
+                print("profiles: \(resolved.profiles.names.joined(separator: ", "))" + (custom.isEmpty ? "" : " (from the file: \(custom.joined(separator: ", ")))"))
                 for warning in resolved.warnings { print("warning: \(warning)") }
             }
         }

@@ -14,6 +14,9 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case unreadableFile(path: String, reason: String)
     /// The caller passed a flag for a key that does not exist (a programming error in the caller).
     case unknownFlagKey(key: String, flag: String)
+    /// A `[profiles.NAME]` table cannot be used; `reason` names the profile, the field (or
+    /// rule) and what is wrong.
+    case invalidProfile(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "config file \(path): cannot read: \(reason)"
         case let .unknownFlagKey(key, flag):
             return "flag \(flag): not a configuration key: \(DisplayValue.string(key).toml)"
+        case let .invalidProfile(file, reason):
+            return "config file \(file): \(reason)"
         }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import OverseerProfiles
 import OverseerSystem
 import SystemPackage
 import TOMLKit
@@ -49,14 +50,15 @@ public struct ConfigLoader: Sendable {
         var config = defaults.config
         var sources = Dictionary(uniqueKeysWithValues: ConfigKeys.all.map { ($0.name, ConfigSource.defaultValue) })
         var warnings = defaults.warnings
+        var profiles = ProfileCatalog.builtIn
 
         let filePath: String?
         if let configPath {
             guard let text = try readFile(configPath) else { throw .fileNotFound(path: configPath) }
-            try applyFile(text, path: configPath, to: &config, sources: &sources)
+            profiles = try applyFile(text, path: configPath, to: &config, sources: &sources)
             filePath = configPath
         } else if let text = try readFile(defaultFilePath) {
-            try applyFile(text, path: defaultFilePath, to: &config, sources: &sources)
+            profiles = try applyFile(text, path: defaultFilePath, to: &config, sources: &sources)
             filePath = defaultFilePath
         } else {
             filePath = nil
@@ -82,13 +84,15 @@ public struct ConfigLoader: Sendable {
         // Paths whose defaults live under state_dir follow it wherever it was set.
         if sources["registry_path"] == .defaultValue { config.registryPath = config.stateDir + "/registry.json" }
         if sources["metrics_textfile"] == .defaultValue { config.metricsTextfile = config.stateDir + "/metrics/overseer-reap.prom" }
-        return ResolvedConfig(config: config, sources: sources, warnings: warnings, filePath: filePath)
+        return ResolvedConfig(config: config, sources: sources, warnings: warnings, filePath: filePath, profiles: profiles)
     }
 
-    /// Parses the file text and applies every key in it. Unknown keys are reported before bad values.
+    /// Parses the file text and applies every key in it; returns the profile catalog with the
+    /// file's `[profiles.NAME]` tables. Unknown keys are reported before bad values, and those
+    /// before bad profiles.
     private func applyFile(
         _ text: String, path: String, to config: inout OverseerConfig, sources: inout [String: ConfigSource]
-    ) throws(ConfigError) {
+    ) throws(ConfigError) -> ProfileCatalog {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -99,7 +103,7 @@ public struct ConfigLoader: Sendable {
             throw .syntaxError(file: path, line: 0, column: 0, message: String(describing: error))
         }
         let keys = table.keys.sorted()
-        for name in keys where ConfigKeys.byName[name] == nil {
+        for name in keys where ConfigKeys.byName[name] == nil && name != ConfigLoader.profilesKey {
             throw .unknownKey(key: name, file: path, suggestion: suggestion(for: name, among: OverseerConfig.keyNames))
         }
         for name in keys {
@@ -107,7 +111,19 @@ public struct ConfigLoader: Sendable {
             try key.apply(toml: value, to: &config, source: .file(path))
             sources[name] = .file(path)
         }
+        guard let value = table[ConfigLoader.profilesKey] else { return .builtIn }
+        guard let profilesTable = value.table else {
+            throw .invalidProfile(file: path, reason: "'profiles' must be a table of [profiles.NAME] tables")
+        }
+        do {
+            return try ProfileCatalog(profilesTable: profilesTable)
+        } catch {
+            throw .invalidProfile(file: path, reason: error.description)
+        }
     }
+
+    /// The file's table of agent profiles (`[profiles.NAME]`), checked by ``ProfileCatalog``.
+    public static let profilesKey = "profiles"
 
     private func unknownVariableWarning(_ name: String) -> String {
         let word = String(name.dropFirst(ConfigKeys.environmentPrefix.count))

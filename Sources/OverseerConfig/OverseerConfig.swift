@@ -1,3 +1,5 @@
+import OverseerProfiles
+
 /// The effective configuration of the Overseer supervisor.
 ///
 /// Every stored property corresponds to one entry of ``ConfigKeys/all``; the
@@ -144,12 +146,15 @@ public struct ResolvedConfig: Sendable, Equatable {
     public var warnings: [String]
     /// The configuration file that was read, or nil when none was.
     public var filePath: String?
+    /// The built-in profiles plus the file's `[profiles.NAME]` tables, all checked.
+    public var profiles: ProfileCatalog
 
-    public init(config: OverseerConfig, sources: [String: ConfigSource], warnings: [String], filePath: String?) {
+    public init(config: OverseerConfig, sources: [String: ConfigSource], warnings: [String], filePath: String?, profiles: ProfileCatalog = .builtIn) {
         self.config = config
         self.sources = sources
         self.warnings = warnings
         self.filePath = filePath
+        self.profiles = profiles
     }
 
     /// The source of the value of `key`, or nil for an unknown key.

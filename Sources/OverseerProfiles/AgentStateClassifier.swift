@@ -14,14 +14,18 @@ public struct AgentObservation: Sendable, Equatable {
     /// The terminal's foreground program is blocked in `read()` of the terminal: it waits for
     /// input (a program in cooked mode that never draws, such as `cat`, shows it only so).
     public var readingTerminal: Bool
+    /// Seconds since the program left cooked mode (nil: it has not). A first readiness waits
+    /// for a quiet rule at most ``AgentStateClassifier/settleLimit(_:)`` of them.
+    public var secondsSinceLeftCookedMode: Double?
 
-    public init(screen: ScreenSnapshot, secondsSinceOutput: Double, exited: Bool = false, leftCookedMode: Bool, wasReady: Bool = false, readingTerminal: Bool = false) {
+    public init(screen: ScreenSnapshot, secondsSinceOutput: Double, exited: Bool = false, leftCookedMode: Bool, wasReady: Bool = false, readingTerminal: Bool = false, secondsSinceLeftCookedMode: Double? = nil) {
         self.screen = screen
         self.secondsSinceOutput = secondsSinceOutput
         self.exited = exited
         self.leftCookedMode = leftCookedMode
         self.wasReady = wasReady
         self.readingTerminal = readingTerminal
+        self.secondsSinceLeftCookedMode = secondsSinceLeftCookedMode
     }
 }
 
@@ -84,19 +88,28 @@ public enum AgentStateClassifier {
         if winner != nil { recheck = waitingForQuiet.isEmpty ? nil : recheck }
 
         let screenHasContent = screen.lines.contains { !$0.isBlank }
-        let ready: Bool
+        var ready: Bool
         switch profile.readiness {
         case _ where observation.wasReady: ready = true
         case .rule: ready = winner != nil
         case .leftCookedMode: ready = (observation.leftCookedMode && screenHasContent) || observation.readingTerminal
         case .ruleOrLeftCookedMode: ready = winner != nil || (observation.leftCookedMode && screenHasContent) || observation.readingTerminal
         }
+        // The first readiness waits for a rule that matches but wants quiet output: a program
+        // still drawing its prompt is starting, not briefly the fallback state (`working`).
+        // A program whose output never settles is ready once the settle limit has passed.
+        let settleTimeLeft = observation.secondsSinceLeftCookedMode.map { $0 < settleLimit(profile) } ?? true
+        let settling = !observation.wasReady && ready && winner == nil && !waitingForQuiet.isEmpty && !observation.readingTerminal && settleTimeLeft
+        if settling { ready = false }
 
         var verdict = AgentStateVerdict(state: profile.fallbackState, rule: nil, evidence: [], profile: profile.name, ready: ready, recheckAfterSeconds: recheck, reason: "", explain: "")
         if observation.exited {
             verdict.state = .exited
             verdict.recheckAfterSeconds = nil
             verdict.reason = "the program exited"
+        } else if settling {
+            verdict.state = .starting
+            verdict.reason = "the program has taken the terminal; waiting for its output to settle before \(waitingForQuiet.joined(separator: ", ")) can match"
         } else if !ready {
             verdict.state = .starting
             verdict.reason = "the program has not taken the terminal yet (\(readinessWanted(profile.readiness)))"
@@ -114,6 +127,11 @@ public enum AgentStateClassifier {
         }
         verdict.explain = explain(verdict, observation: observation, profile: profile, winner: winner?.rule, otherMatches: otherMatches, waitingForQuiet: waitingForQuiet)
         return verdict
+    }
+
+    /// How long after leaving cooked mode a first readiness may wait for quiet output.
+    public static func settleLimit(_ profile: Profile) -> Double {
+        profile.quietSeconds * 2 + 1
     }
 
     private static func readinessWanted(_ readiness: Readiness) -> String {

@@ -110,24 +110,26 @@ struct CheckedDefinition {
     private static func rule(_ rule: RuleDefinition, index: Int, profile: String) throws(ProfileError) -> ScreenRule {
         let field = "rules[\(index)]"
         guard !rule.name.trimmingWhitespace().isEmpty else { throw .missingField(profile: profile, field: "\(field).name") }
-        let state = try ruleState(rule.state, profile: profile, field: "\(field).state")
+        /// The field, and the rule by name (`rules[0].regex (rule 'asks')`).
+        func named(_ key: String?) -> String { (key.map { "\(field).\($0)" } ?? field) + " (rule '\(rule.name)')" }
+        let state = try ruleState(rule.state, profile: profile, field: named("state"))
         let regionText = rule.region ?? "screen"
         guard let region = ScreenRegion(parsing: regionText) else {
-            throw .unknownRegion(profile: profile, field: "\(field).region", value: regionText)
+            throw .unknownRegion(profile: profile, field: named("region"), value: regionText)
         }
         let matcher: LineMatcher
         switch (rule.regex, rule.contains) {
         case (let pattern?, nil):
-            matcher = .regex(try regex(pattern, profile: profile, field: "\(field).regex"))
+            matcher = .regex(try regex(pattern, profile: profile, field: named("regex")))
         case (nil, let literal?):
             guard !literal.isEmpty else {
-                throw .invalidValue(profile: profile, field: "\(field).contains", value: literal, expected: "a non-empty text")
+                throw .invalidValue(profile: profile, field: named("contains"), value: literal, expected: "a non-empty text")
             }
             matcher = .contains(literal)
         case (nil, nil):
-            throw .missingField(profile: profile, field: "\(field).regex or \(field).contains")
+            throw .missingField(profile: profile, field: "\(field).regex or \(field).contains (rule '\(rule.name)')")
         case (_?, _?):
-            throw .invalidValue(profile: profile, field: "\(field)", value: "both regex and contains", expected: "exactly one of regex, contains")
+            throw .invalidValue(profile: profile, field: named(nil), value: "both regex and contains", expected: "exactly one of regex, contains")
         }
         return ScreenRule(name: rule.name, state: state, priority: rule.priority ?? 0, region: region, matcher: matcher, requireQuiet: rule.requireQuiet ?? false)
     }

@@ -8,11 +8,12 @@
 /// rules, default settings). Scalar fields override; rules merge by name (same name
 /// replaces, new names are added). Built-in profiles stand alone: Codex's screen does not
 /// inherit generic's guesses.
-public struct ProfileCatalog: Sendable {
+public struct ProfileCatalog: Sendable, Equatable {
     /// Every usable profile, by name.
     public let profiles: [String: Profile]
-    /// Custom profile names, sorted: detection tries them before the built-in ones.
-    let customNames: [String]
+    /// Custom profile names (the configuration's tables, including those that change a
+    /// built-in profile), sorted: detection tries them before the built-in ones.
+    public let customNames: [String]
 
     /// The built-in profiles and `custom` (the `[profiles.*]` tables), all checked.
     public init(custom: [String: ProfileDefinition] = [:]) throws(ProfileError) {

@@ -106,6 +106,7 @@ public final class AgentStateTracker: Sendable {
         var cursor: UInt64 = 0
         var lastOutput = ContinuousClock.now
         var leftCookedMode = false
+        var leftCookedModeAt: ContinuousClock.Instant?
         while !Task.isCancelled {
             let end = ring.end
             if end != cursor {
@@ -114,13 +115,17 @@ public final class AgentStateTracker: Sendable {
             }
             let (exited, terminal) = state.withLock { ($0.exited, $0.terminal) }
             let discipline = exited ? nil : terminal?.lineDiscipline()
-            if discipline?.leftCookedMode == true { leftCookedMode = true }
+            if discipline?.leftCookedMode == true, !leftCookedMode {
+                leftCookedMode = true
+                leftCookedModeAt = .now
+            }
             let wasReady = current.verdict.ready
             // Only a program in cooked mode shows its waiting for input by blocking in read().
             let reading = !exited && discipline?.leftCookedMode == false && discipline?.foregroundReadsTerminal == true
             let observation = AgentObservation(
                 screen: screen.snapshot(), secondsSinceOutput: (ContinuousClock.now - lastOutput).seconds,
-                exited: exited, leftCookedMode: leftCookedMode, wasReady: wasReady, readingTerminal: reading
+                exited: exited, leftCookedMode: leftCookedMode, wasReady: wasReady, readingTerminal: reading,
+                secondsSinceLeftCookedMode: leftCookedModeAt.map { (ContinuousClock.now - $0).seconds }
             )
             let verdict = AgentStateClassifier.classify(observation, profile: profile)
             publish(verdict)

@@ -183,7 +183,8 @@ public final class Supervisor: SupervisorFacade {
         eventHub.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: info.spawnedAt) }
         try? await registry?.flush() // durable spawn: the reaper knows it before the caller does
         deliveries?.agentStarted(info.name)
-        return info.view()
+        // The answer names the profile that reads the screen (and the state it starts in).
+        return info.view(state: try? await table.record(info.name).tracker.current)
     }
 
     public func agents() async -> [AgentView] {

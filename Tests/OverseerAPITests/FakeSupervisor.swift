@@ -13,6 +13,8 @@ final class FakeSupervisor: SupervisorFacade {
         var batches: [CommandBatch] = []
         /// The `scrollback` of every screen call.
         var screenScrollbacks: [Int] = []
+        /// The `until` states and timeout of every state wait.
+        var stateWaits: [(states: Set<String>, timeout: Duration)] = []
         /// Every call fails with this error when set.
         var failure: SupervisorError?
     }
@@ -95,6 +97,7 @@ final class FakeSupervisor: SupervisorFacade {
 
     func waitForState(of name: String, until states: Set<String>, timeout: Duration) async throws(SupervisorError) -> AgentStateView {
         try check()
+        state.withLock { $0.stateWaits.append((states, timeout)) }
         return Self.state(states.sorted().first ?? "idle")
     }
 

@@ -10,15 +10,18 @@ final class CodexDeliveryTests: DeliveryTestCase {
     override var supervisorEnvironment: [String: String] { [:] }
 
     private var directory = ""
-    private var mock: Process?
+    /// The mock model server (a child of this test process).
+    private var mockPID: Int32 = 0
+    private var python = ""
+
     /// The Codex agent of the running test.
     private var agentName = ""
 
     override func setUp() async throws {
-        guard let codex = Self.which("codex") else {
+        guard Self.which("codex") != nil, let python = Self.which("python3") else {
             throw XCTSkip("the Codex CLI is not installed (Scripts/lib/deps.sh ensure_agent_deps installs it)")
         }
-        _ = codex
+        self.python = python
         try await super.setUp()
         directory = NSTemporaryDirectory() + "overseer-codex-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory + "/work", withIntermediateDirectories: true)
@@ -26,9 +29,9 @@ final class CodexDeliveryTests: DeliveryTestCase {
 
     override func tearDown() async throws {
         try await super.tearDown()
-        if let mock, mock.isRunning {
-            mock.terminate()
-            mock.waitUntilExit()
+        if mockPID > 0 {
+            kill(mockPID, SIGTERM)
+            if TestProcesses.reap(mockPID, timeout: 10) == nil { TestProcesses.killAll([mockPID]) }
         }
         if !directory.isEmpty { try? FileManager.default.removeItem(atPath: directory) }
     }
@@ -98,18 +101,13 @@ final class CodexDeliveryTests: DeliveryTestCase {
     private func startCodex(_ name: String) async throws {
         agentName = name
         let fixtures = Self.fixtures
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", fixtures + "/mock_model_server.py", "--port", "0", "--port-file", directory + "/port",
-                             "--log", directory + "/requests.jsonl", "--delay-file", directory + "/delay"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        mock = process
+        mockPID = try spawnPlain(argv: [python, fixtures + "/mock_model_server.py", "--port", "0", "--port-file", directory + "/port",
+                                        "--log", directory + "/requests.jsonl", "--delay-file", directory + "/delay"],
+                                 environment: ProcessInfo.processInfo.environment)
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 20) { FileManager.default.fileExists(atPath: self.directory + "/port") }, "the mock server never listened")
         let port = try String(contentsOfFile: directory + "/port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let home = directory + "/home"
-        let setup = try CommandRunner.run(["python3", fixtures + "/codex_home.py", "--home", home, "--port", port, "--workdir", directory + "/work"], directory: directory)
+        let setup = try CommandRunner.run([python, fixtures + "/codex_home.py", "--home", home, "--port", port, "--workdir", directory + "/work"], directory: directory)
         XCTAssertEqual(setup.status, 0, setup.stderr)
 
         let body = SpawnRequest(name: name, argv: ["codex"], cwd: directory + "/work", env: ["CODEX_HOME": home, "MOCK_API_KEY": "mock"], rows: 30, cols: 100)

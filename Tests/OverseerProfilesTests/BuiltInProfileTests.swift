@@ -93,8 +93,9 @@ final class BuiltInProfileTests: XCTestCase {
 
     func testShellPromptWaitsForQuietOutput() throws {
         let prompt = screen(["$ "])
-        let busy = try verdict("shell", prompt, quiet: 0.1)
+        let busy = try verdict("shell", prompt, quiet: 0.1, wasReady: true)
         XCTAssertEqual(busy.state, .working, busy.explain)
+        XCTAssertEqual(try verdict("shell", prompt, quiet: 0.1).state, .starting, "before its first readiness it is still settling")
         XCTAssertEqual(try XCTUnwrap(busy.recheckAfterSeconds), 0.4, accuracy: 1e-9)
         XCTAssertTrue(busy.explain.contains("waiting for 0.5 s of quiet output: shell-prompt"), busy.explain)
         XCTAssertEqual(try verdict("shell", prompt, quiet: 0.6).state, .idle)
@@ -121,7 +122,7 @@ final class BuiltInProfileTests: XCTestCase {
 
     func testGenericNeedsQuietBeforeIdle() throws {
         let prompt = try ScreenFixtures.load("ptk-idle-80x24", cursorAfterLast: "ptk>")
-        XCTAssertEqual(try verdict("generic", prompt, quiet: 0.5).state, .working)
+        XCTAssertEqual(try verdict("generic", prompt, quiet: 0.5, wasReady: true).state, .working)
         XCTAssertEqual(try verdict("generic", prompt, quiet: 2.0).state, .idle)
     }
 

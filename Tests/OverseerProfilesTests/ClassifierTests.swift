@@ -101,7 +101,7 @@ final class ClassifierTests: XCTestCase {
         XCTAssertTrue(explain.contains("rule: approval-menu (blocked, priority 100, last_lines:4, contains 'Press enter to confirm or esc to cancel')"), explain)
         XCTAssertTrue(explain.contains("evidence:\n  row 23: "), explain)
         XCTAssertTrue(explain.contains("also matched (lower priority): approval-question, title-action-required"), explain)
-        XCTAssertTrue(explain.contains("inputs: output quiet for 1.2 s, left cooked mode: yes, ready: yes"), explain)
+        XCTAssertTrue(explain.contains("inputs: output quiet for 1.2 s, left cooked mode: yes, reading the terminal: no, ready: yes"), explain)
     }
 
     func testSameInputSameVerdict() throws {
@@ -115,7 +115,7 @@ final class ClassifierTests: XCTestCase {
 extension ClassifierTests {
     func testVerdictEncodesWithSnakeCaseKeys() throws {
         let shell = try ProfileCatalog.builtIn.profile(named: "shell")
-        let verdict = classify(screen(["$ "]), shell, quiet: 0.2)
+        let verdict = classify(screen(["$ "]), shell, quiet: 0.2, wasReady: true)
         let json = String(decoding: try JSONEncoder().encode(verdict), as: UTF8.self)
         XCTAssertTrue(json.contains("\"recheck_after_seconds\":0.3"), json)
         XCTAssertTrue(json.contains("\"state\":\"working\""), json)

@@ -19,14 +19,14 @@ final class ProfileErrorTests: XCTestCase {
 
     func testUnknownState() {
         let failure = error(rule("state = \"thinking\"\ncontains = \"x\""))
-        XCTAssertEqual(failure, .unknownState(profile: "bad", field: "rules[0].state", value: "thinking"))
-        XCTAssertEqual(failure?.description, "profile 'bad': rules[0].state: unknown state 'thinking' (expected idle, working or blocked)")
+        XCTAssertEqual(failure, .unknownState(profile: "bad", field: "rules[0].state (rule 'r')", value: "thinking"))
+        XCTAssertEqual(failure?.description, "profile 'bad': rules[0].state (rule 'r'): unknown state 'thinking' (expected idle, working or blocked)")
         XCTAssertEqual(error("[profiles.bad]\nfallback_state = \"exited\"\n"), .unknownState(profile: "bad", field: "fallback_state", value: "exited"))
     }
 
     func testBadRegexCarriesTheRegexError() {
         XCTAssertEqual(error(rule("state = \"idle\"\nregex = 'a(b'")),
-                       .badRegex(profile: "bad", field: "rules[0].regex", pattern: "a(b", reason: "expected ')'"))
+                       .badRegex(profile: "bad", field: "rules[0].regex (rule 'r')", pattern: "a(b", reason: "expected ')'"))
         XCTAssertEqual(error("[profiles.bad]\npaste_placeholder = '[Pasted'\n"),
                        .badRegex(profile: "bad", field: "paste_placeholder", pattern: "[Pasted", reason: "expected ']'"))
         let failure = error("[profiles.bad]\ninput_marker = 'x{2,1}'\n")
@@ -36,7 +36,7 @@ final class ProfileErrorTests: XCTestCase {
     func testUnknownRegion() {
         for region in ["bottom", "last_lines:0", "last_lines:x", "lines:3", "lines:1...4"] {
             XCTAssertEqual(error(rule("state = \"idle\"\nregion = \"\(region)\"\ncontains = \"x\"")),
-                           .unknownRegion(profile: "bad", field: "rules[0].region", value: region), region)
+                           .unknownRegion(profile: "bad", field: "rules[0].region (rule 'r')", value: region), region)
         }
     }
 
@@ -47,9 +47,9 @@ final class ProfileErrorTests: XCTestCase {
     }
 
     func testRuleNeedsExactlyOneMatcherAndAName() {
-        XCTAssertEqual(error(rule("state = \"idle\"")), .missingField(profile: "bad", field: "rules[0].regex or rules[0].contains"))
+        XCTAssertEqual(error(rule("state = \"idle\"")), .missingField(profile: "bad", field: "rules[0].regex or rules[0].contains (rule 'r')"))
         XCTAssertEqual(error(rule("state = \"idle\"\nregex = 'x'\ncontains = 'x'")),
-                       .invalidValue(profile: "bad", field: "rules[0]", value: "both regex and contains", expected: "exactly one of regex, contains"))
+                       .invalidValue(profile: "bad", field: "rules[0] (rule 'r')", value: "both regex and contains", expected: "exactly one of regex, contains"))
         XCTAssertEqual(error("[profiles.bad]\n[[profiles.bad.rules]]\nstate = \"idle\"\ncontains = \"x\"\n"), .missingField(profile: "bad", field: "rules[0].name"))
         XCTAssertEqual(error(rule("state = \"idle\"\ncontains = \"x\"\n[[profiles.bad.rules]]\nname = \"r\"\nstate = \"idle\"\ncontains = \"y\"")),
                        .invalidValue(profile: "bad", field: "rules[1].name", value: "r", expected: "a name no other rule of this profile has"))

@@ -54,7 +54,7 @@ final class ProfileTOMLTests: XCTestCase {
         XCTAssertEqual(catalog.detect(argv: ["/opt/bin/mytool-beta"]).name, "mytool")
 
         func state(_ snapshot: ScreenSnapshot, quiet: Double = 5) -> AgentStateVerdict {
-            AgentStateClassifier.classify(AgentObservation(screen: snapshot, secondsSinceOutput: quiet, leftCookedMode: true), profile: mytool)
+            AgentStateClassifier.classify(AgentObservation(screen: snapshot, secondsSinceOutput: quiet, leftCookedMode: true, wasReady: true), profile: mytool)
         }
         XCTAssertEqual(state(screen(["mytool> "])).rule, "prompt")
         XCTAssertEqual(state(screen(["mytool> "]), quiet: 0.2).state, .working)
