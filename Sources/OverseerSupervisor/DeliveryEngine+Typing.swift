@@ -87,8 +87,7 @@ extension DeliveryEngine {
             if let done = await watchScreen(live, for: window, { check.submitted(on: $0, typed: typed) }) {
                 return submitted(delivery.id, done)
             }
-            if await waitWhileWorking(delivery.id, live: live, why: "the text is still in the input and the agent is working"),
-               let done = check.submitted(on: live.screen.snapshot(), typed: typed) {
+            if let done = await watchWhileBusy(delivery.id, live: live, why: "the text is still in the input and the agent is busy", { check.submitted(on: $0, typed: typed) }) {
                 return submitted(delivery.id, done)
             }
             let held = check.heldInInput(on: live.screen.snapshot())
@@ -129,17 +128,10 @@ extension DeliveryEngine {
         guard check.canVerify else { return nil }
         let window = Duration.milliseconds(Int(settings.deliveryTypedSeconds * 1000))
         if let seen = await watchScreen(live, for: window, { check.typed(on: $0) }) { return .screen(seen) }
-        if live.tracker.current.verdict.state == .working {
-            let bound = settings.deliveryIdleSeconds
-            await note(delivery.id, DeliveryHistoryEntry.waitingForIdle, "the text is not on the screen yet and the agent is working: watching up to \(Self.seconds(bound)) until it is idle")
-            let tracker = live.tracker
-            if let seen = await watchScreen(live, for: .milliseconds(Int(bound * 1000)), giveUpWhen: {
-                self.stopping || tracker.current.verdict.state != .working
-            }, { check.typed(on: $0) }) {
-                return .screen(seen)
-            }
-            if let seen = await watchScreen(live, for: Self.afterBusyLook, { check.typed(on: $0) }) { return .screen(seen) }
-        }
+        // A busy program may show what was typed only once its turn ends.
+        let busyTyped = await watchWhileBusy(delivery.id, live: live, why: "the text is not on the screen yet and the agent is busy") { check.typed(on: $0) }
+        if let seen = busyTyped { return .screen(seen) }
+        if let seen = await watchScreen(live, for: Self.afterBusyLook, { check.typed(on: $0) }) { return .screen(seen) }
         let verifier = EchoVerifier(text: delivery.text)
         guard verifier.canVerify else { return nil }
         var position = cursor

@@ -1,6 +1,7 @@
 import Foundation
 import OverseerDelivery
 import OverseerProfiles
+import OverseerTerminal
 
 /// Waiting before typing (for the program to take its terminal; for `when: idle`) and while
 /// the agent is busy. Every wait is bounded by its setting, recorded in the delivery's
@@ -47,18 +48,40 @@ extension DeliveryEngine {
         return .go
     }
 
-    /// When the agent is `working`, waits (bounded by `delivery_idle_seconds`) until it is
-    /// not, recording the wait with `why`. True when it was working and stopped being so.
-    @discardableResult
-    func waitWhileWorking(_ id: String, live: LiveAgent, why: String) async -> Bool {
-        guard live.tracker.current.verdict.state == .working else { return false }
+    /// How long the fallback `working` (no rule matched) counts as busy after the last output.
+    static let busyOutputWindow: Duration = .seconds(1)
+
+    /// While the agent is busy, watches its screen with `look` (bounded by
+    /// `delivery_idle_seconds`, recorded with `why`). Busy: `working` by one of its profile's
+    /// rules, or `working` for want of an idle rule while it keeps writing output (a program
+    /// that draws nothing, or a static screen no rule knows, is not busy: waiting for it
+    /// would only wait out the bound). Returns what `look` found, or nil once not busy.
+    func watchWhileBusy<Found>(_ id: String, live: LiveAgent, why: String, _ look: (ScreenSnapshot) -> Found?) async -> Found? {
+        guard isBusy(live, outputSeen: true) else { return nil }
         let bound = settings.deliveryIdleSeconds
-        await note(id, DeliveryHistoryEntry.waitingForIdle, "\(why): waiting up to \(Self.seconds(bound)) for it to stop working")
+        await note(id, DeliveryHistoryEntry.waitingForIdle, "\(why): waiting up to \(Self.seconds(bound)) for it to finish")
         let started = ContinuousClock.now
-        let done = await waitFor(live, seconds: bound) { $0.state != .working }
+        let deadline = started + .milliseconds(Int(bound * 1000))
+        var lastEnd = live.ring.end
+        var found: Found?
+        while ContinuousClock.now < deadline, !stopping {
+            found = await watchScreen(live, for: min(Self.busyOutputWindow, deadline - ContinuousClock.now), look)
+            if found != nil { break }
+            let end = live.ring.end
+            defer { lastEnd = end }
+            if !isBusy(live, outputSeen: end != lastEnd) { break }
+        }
+        let state = live.tracker.current.verdict.state.rawValue
         let waited = Self.seconds(ContinuousClock.now - started)
-        await note(id, DeliveryHistoryEntry.waitingForIdle, done ? "the agent stopped working after \(waited) (\(live.tracker.current.verdict.state.rawValue))" : "still working after \(waited)")
-        return done
+        await note(id, DeliveryHistoryEntry.waitingForIdle, found != nil ? "seen after \(waited)" : isBusy(live, outputSeen: true) ? "still busy after \(waited)" : "the agent is \(state) after \(waited)")
+        return found
+    }
+
+    /// `working` by a rule, or `working` while output came during the last look.
+    func isBusy(_ live: LiveAgent, outputSeen: Bool) -> Bool {
+        let verdict = live.tracker.current.verdict
+        guard verdict.state == .working, live.terminal.isOpen else { return false }
+        return verdict.rule != nil || outputSeen
     }
 
     /// Waits for a verdict satisfying `accept`, the agent's exit, `seconds`, or the engine's
