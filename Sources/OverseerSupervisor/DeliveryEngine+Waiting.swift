@@ -55,10 +55,13 @@ extension DeliveryEngine {
     /// `delivery_idle_seconds`, recorded with `why`). Busy: `working` by one of its profile's
     /// rules, or `working` for want of an idle rule while it keeps writing output (a program
     /// that draws nothing, or a static screen no rule knows, is not busy: waiting for it
-    /// would only wait out the bound). Returns what `look` found, or nil once not busy.
+    /// would only wait out the bound). A `working` no rule named is a guess (a program that
+    /// redraws all the time looks so forever), so it is waited on for `delivery_typed_seconds`
+    /// at most. Returns what `look` found, or nil once not busy.
     func watchWhileBusy<Found>(_ id: String, live: LiveAgent, why: String, _ look: (ScreenSnapshot) -> Found?) async -> Found? {
         guard isBusy(live, outputSeen: true) else { return nil }
-        let bound = settings.deliveryIdleSeconds
+        let byRule = live.tracker.current.verdict.rule != nil
+        let bound = byRule ? settings.deliveryIdleSeconds : min(settings.deliveryIdleSeconds, settings.deliveryTypedSeconds)
         await note(id, DeliveryHistoryEntry.waitingForIdle, "\(why): waiting up to \(Self.seconds(bound)) for it to finish")
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(Int(bound * 1000))
