@@ -37,7 +37,7 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 25)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 27)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }
