@@ -306,7 +306,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OverseerIntegrationTests",
-            dependencies: ["OverseerClient", "OverseerWire", "OverseerAPI", "OverseerSupervisor", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
+            dependencies: ["OverseerClient", "OverseerWire", "OverseerAPI", "OverseerSupervisor", "OverseerTerminal", "OverseerKill", "OverseerProcess", "OverseerReaper", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency", "OverseerTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -24,6 +24,7 @@ public enum APIRouter {
             CommandRoutes(supervisor: supervisor).register(on: router)
         }
         AgentRoutes(supervisor: supervisor).register(on: router)
+        ScreenRoutes(supervisor: supervisor).register(on: router)
         DispatchRoutes(supervisor: supervisor).register(on: router)
         DeliveryRoutes(supervisor: supervisor).register(on: router)
         SystemRoutes(supervisor: supervisor).register(on: router)

@@ -62,18 +62,21 @@ struct AgentRoutes {
     }
 
     /// `?cursor=N` (default 0: the oldest byte held), `?limit=N` (default 1 MiB), `?wait=S`
-    /// (long-poll up to S seconds, at most 30, for output past the cursor), `?format=raw`.
+    /// (long-poll up to S seconds, at most 30, for output past the cursor), `?format=raw|json`,
+    /// or `?format=plain` (see `plainOutput`).
     func output(_ request: Request, _ context: OverseerRequestContext) async throws -> Response {
         let agent = try name(context)
         let query = request.uri.queryParameters
+        let format = try ScreenRoutes.format(query, allowed: ["json", "raw", "plain"]) ?? "json"
         let cursor = try queryNumber(query, "cursor", as: UInt64.self) ?? 0
+        if format == "plain" { return try await plainOutput(agent, query, from: cursor) }
         let limit = Int(try queryNumber(query, "limit", as: UInt64.self) ?? UInt64(1 << 20))
         let wait = try queryNumber(query, "wait", as: Double.self) ?? 0
         let longPoll: Duration? = wait > 0 ? .milliseconds(Int(min(wait, 30) * 1000)) : nil
         let slice = try await calling { () async throws(SupervisorError) in
             try await supervisor.readOutput(of: agent, from: cursor, limit: max(limit, 1), wait: longPoll)
         }
-        if query.get("format") == "raw" {
+        if format == "raw" {
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"
             headers[HTTPField.Name(RawOutputHeader.start)!] = "\(slice.start)"
@@ -86,6 +89,27 @@ struct AgentRoutes {
             cursor: cursor, start: slice.start, next: slice.next, dropped: slice.dropped, closed: slice.closed,
             data: Data(slice.bytes).base64EncodedString(), text: String(decoding: slice.bytes, as: UTF8.self)
         ))
+    }
+
+    /// `?format=plain`: the output from `cursor` (default: all the ring holds; `?limit=N` bytes
+    /// at most) rendered at the agent's terminal size into the lines a person would have seen,
+    /// one per line, escape sequences rendered away; the raw form's headers say which bytes.
+    /// No `wait`: a rendered line is only final once it scrolls off the screen, so a long poll
+    /// could not answer honestly.
+    func plainOutput(_ agent: String, _ query: Parameters, from cursor: UInt64) async throws -> Response {
+        if query.get("wait") != nil {
+            throw APIError.badRequest("format=plain renders the output held now and cannot wait for more: drop wait, or use format=raw", field: "wait")
+        }
+        let limit = Int(clamping: try queryNumber(query, "limit", as: UInt64.self) ?? UInt64(Int.max))
+        let plain = try await calling { () async throws(SupervisorError) in
+            try await supervisor.plainOutput(of: agent, from: cursor, limit: max(limit, 1))
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name(RawOutputHeader.start)!] = "\(plain.start)"
+        headers[HTTPField.Name(RawOutputHeader.nextCursor)!] = "\(plain.next)"
+        headers[HTTPField.Name(RawOutputHeader.dropped)!] = "\(plain.dropped)"
+        headers[HTTPField.Name(RawOutputHeader.closed)!] = plain.closed ? "true" : "false"
+        return ScreenRoutes.plainText(plain.lines.map { $0 + "\n" }.joined(), headers: headers)
     }
 
     func queryNumber<T: LosslessStringConvertible>(_ query: Parameters, _ key: String, as: T.Type) throws -> T? {

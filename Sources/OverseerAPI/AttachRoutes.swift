@@ -23,8 +23,10 @@ public struct AttachRequestContext: RequestContext, WebSocketRequestContext {
 /// `GET /v1/agents/{name}/attach[?cursor=N]`, upgraded to a WebSocket: a live terminal session
 /// on one connection. Binary messages from the client are typed into the agent's PTY in the
 /// order they arrive (at most once: no Idempotency-Key, nothing stored); a text message
-/// `{"rows": R, "cols": C}` resizes it. The agent's output from `cursor` on (default: the end)
-/// is pushed as binary messages as it arrives. The server closes the session with a reason when
+/// `{"rows": R, "cols": C}` resizes it. Without `cursor`, the first bytes pushed are a repaint
+/// of the agent's screen (rows, colours, modes, title, cursor: see `TerminalScreen.repaint`),
+/// then its output from exactly the offset the repaint covers, as it arrives; with `cursor=N`,
+/// the raw output from N on, no repaint. The server closes the session with a reason when
 /// the terminal closes, the agent goes away or the client sends something invalid.
 ///
 /// An upgrade is refused (HTTP 400) when the peer is not an allowed uid or the agent does not
@@ -81,24 +83,44 @@ public enum AttachRoutes {
         }
     }
 
-    /// Sends the agent's output from `start` (the end when nil) as it arrives; closes the
-    /// session once the terminal has closed and everything was sent.
+    /// Sends the agent's output from `start` as it arrives (when nil: a repaint first, then the
+    /// output after it); closes the session once the terminal has closed and everything was sent.
+    ///
+    /// After a repaint, output the ring dropped before it was sent (a client slower than the
+    /// agent by more than the ring) is not skipped over: a fresh repaint, after a reset of the
+    /// modes the old one may have set, takes its place, so the client's screen stays whole.
     static func pumpOutput(supervisor: any SupervisorFacade, name: String, from start: UInt64?, to outbound: WebSocketOutboundWriter) async {
+        func send(_ bytes: [UInt8]) async -> Bool {
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + chunkSize, bytes.count)
+                do {
+                    try await outbound.write(.binary(ByteBuffer(bytes: bytes[offset..<end])))
+                } catch {
+                    return false // the connection is gone
+                }
+                offset = end
+            }
+            return true
+        }
         do throws(SupervisorError) {
             var cursor: UInt64
+            let repaints = start == nil
             if let start {
                 cursor = start
             } else {
-                cursor = try await supervisor.readOutput(of: name, from: .max, limit: 0, wait: nil).next
+                let repaint = try await supervisor.screenRepaint(of: name)
+                guard await send(repaint.bytes) else { return }
+                cursor = repaint.next
             }
             while !Task.isCancelled {
                 let chunk = try await supervisor.readOutput(of: name, from: cursor, limit: chunkSize, wait: nil)
-                if !chunk.bytes.isEmpty {
-                    do {
-                        try await outbound.write(.binary(ByteBuffer(bytes: chunk.bytes)))
-                    } catch {
-                        return // the connection is gone
-                    }
+                if repaints && chunk.dropped > 0 {
+                    let repaint = try await supervisor.screenRepaint(of: name)
+                    guard await send(ScreenRepaintSlice.modeReset + repaint.bytes) else { return }
+                    cursor = repaint.next
+                } else if !chunk.bytes.isEmpty {
+                    guard await send(chunk.bytes) else { return }
                     cursor = chunk.next
                 } else if chunk.closed {
                     try? await outbound.close(.normalClosure, reason: "the agent's terminal closed")

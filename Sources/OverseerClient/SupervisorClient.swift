@@ -52,6 +52,32 @@ public struct SupervisorClient: Sendable {
         )
     }
 
+    /// The agent's rendered screen, with up to `scrollback` lines above it when asked.
+    public func screen(_ name: String, scrollback: Int? = nil) async throws(SupervisorCallError) -> ScreenView {
+        try await get(Self.screenPath(name, scrollback: scrollback, format: "json"))
+    }
+
+    /// The agent's rendered screen as text, as `tmux capture-pane -p` prints it.
+    public func screenText(_ name: String, scrollback: Int? = nil) async throws(SupervisorCallError) -> String {
+        try await send(.get(Self.screenPath(name, scrollback: scrollback, format: "text")), timeout: timeout).text
+    }
+
+    static func screenPath(_ name: String, scrollback: Int?, format: String) -> String {
+        "/v1/agents/\(segment(name))/screen?format=\(format)" + (scrollback.map { "&scrollback=\($0)" } ?? "")
+    }
+
+    /// The output from `cursor` (all the ring holds from there) rendered at the agent's size into
+    /// plain lines, escape sequences rendered away; `bytes` of the answer is that text.
+    public func plainOutput(_ name: String, from cursor: UInt64) async throws(SupervisorCallError) -> RawOutput {
+        let response = try await send(.get("/v1/agents/\(Self.segment(name))/output?format=plain&cursor=\(cursor)"), timeout: timeout)
+        return RawOutput(
+            bytes: response.body,
+            next: UInt64(response.header(RawOutputHeader.nextCursor) ?? "") ?? cursor,
+            dropped: UInt64(response.header(RawOutputHeader.dropped) ?? "") ?? 0,
+            closed: response.header(RawOutputHeader.closed) == "true"
+        )
+    }
+
     public func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorCallError) -> ResizeRequest {
         try await post("/v1/agents/\(Self.segment(name))/resize", ResizeRequest(rows: rows, cols: cols))
     }

@@ -3,10 +3,13 @@ import COverseerSys
 import Dispatch
 import Foundation
 import OverseerClient
+import Synchronization
 
 /// `overseer attach NAME`: a raw terminal session with the agent over one WebSocket
-/// (`/v1/agents/NAME/attach`). Keystrokes go out as they are read, output comes back as it is
-/// produced, window-size changes follow SIGWINCH. Ctrl-] detaches; the agent keeps running.
+/// (`/v1/agents/NAME/attach`). The supervisor first repaints the agent's current screen (and
+/// the modes its program set), then streams its output as it is produced; keystrokes go out as
+/// they are read, window-size changes follow SIGWINCH. Ctrl-] detaches; the agent keeps
+/// running, and this terminal's modes are reset (see `modeReset`).
 struct AttachCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach",
@@ -15,8 +18,13 @@ struct AttachCommand: AsyncParsableCommand {
     )
 
     static let detachByte: UInt8 = 0x1D
-    /// Recent output shown first, so the screen is not blank until the agent prints again.
-    static let replayBytes: UInt64 = 2048
+    /// Sent to this terminal when the session ends: turns off what the repaint or the program
+    /// turned on (mouse reporting, bracketed paste, application cursor keys and keypad, a scroll
+    /// region (keeping the cursor where it is), the pen, a hidden cursor), so the shell the user returns to behaves as before.
+    static let modeReset = Array("\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1003l\u{1B}[?1006l\u{1B}[?2004l\u{1B}[?1l\u{1B}>\u{1B}7\u{1B}[r\u{1B}8\u{1B}[0m\u{1B}[?25h".utf8)
+    /// Sent before `modeReset` when the output left this terminal on the alternate screen: back
+    /// to the main screen and the cursor where it was before.
+    static let leaveAlternateScreen = Array("\u{1B}[?1049l".utf8)
 
     @OptionGroup var options: ClientOptions
     @Argument(help: "Agent name.") var name: String
@@ -25,8 +33,7 @@ struct AttachCommand: AsyncParsableCommand {
         try await reportingErrors {
             let client = try options.client()
             // Looked up first: a missing agent gets its clear error (the upgrade could only refuse).
-            let end = try await OutputReader(client: client, name: name).end()
-            let start = end >= Self.replayBytes ? end - Self.replayBytes : 0
+            _ = try await client.agent(name)
             let isTTY = isatty(0) == 1
             var saved = [UInt8](repeating: 0, count: ov_termios_size())
             if isTTY {
@@ -35,14 +42,21 @@ struct AttachCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("[attached to \(name); detach with Ctrl-]]\r\n".utf8))
             }
             defer { if isTTY { _ = ov_tty_restore(0, &saved) } }
-            let path = "/v1/agents/\(SupervisorClient.segment(name))/attach?cursor=\(start)"
+            let screen = ScreenState()
+            let path = "/v1/agents/\(SupervisorClient.segment(name))/attach"
             let outcome: String
             do {
                 outcome = try await client.http.withWebSocket(path) { messages, writer in
-                    try await Self.session(messages: messages, writer: writer, isTTY: isTTY)
+                    try await Self.session(messages: messages, writer: writer, isTTY: isTTY, screen: screen)
                 }
             } catch {
                 outcome = "lost the supervisor: \(error)"
+            }
+            if isatty(1) == 1 {
+                // Off the alternate screen first: that restores the cursor it saved, and the reset's
+                // own cursor save (around the scroll-region reset) must not take that slot.
+                if screen.tracker.withLock({ $0.isOnAlternateScreen }) { writeAll(1, Self.leaveAlternateScreen) }
+                writeAll(1, Self.modeReset)
             }
             if isTTY { _ = ov_tty_restore(0, &saved) }
             FileHandle.standardError.write(Data("\r\n[\(outcome)]\r\n".utf8))
@@ -52,7 +66,7 @@ struct AttachCommand: AsyncParsableCommand {
     }
 
     /// Copies output to stdout and stdin to the agent until either side ends; returns why.
-    static func session(messages: WebSocketMessages, writer: WebSocketWriter, isTTY: Bool) async throws -> String {
+    static func session(messages: WebSocketMessages, writer: WebSocketWriter, isTTY: Bool, screen: ScreenState) async throws -> String {
         let winch = windowChanges(writer, enabled: isTTY)
         defer { winch?.cancel() }
         if isTTY { await sendWindowSize(writer) }
@@ -61,7 +75,9 @@ struct AttachCommand: AsyncParsableCommand {
                 do {
                     for try await message in messages {
                         switch message {
-                        case .binary(let bytes): writeAll(1, bytes)
+                        case .binary(let bytes):
+                            screen.tracker.withLock { $0.observe(bytes) }
+                            writeAll(1, bytes)
                         case .text: continue
                         case .closed(_, let reason): return reason.isEmpty ? "the supervisor ended the session" : reason
                         }
@@ -125,4 +141,9 @@ struct AttachCommand: AsyncParsableCommand {
         source.resume()
         return source
     }
+}
+
+/// What the session's output did to this terminal, read once it ends.
+final class ScreenState: Sendable {
+    let tracker = Mutex(AlternateScreenTracker())
 }

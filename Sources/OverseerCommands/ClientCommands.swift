@@ -5,7 +5,7 @@ import ArgumentParser
 public enum ClientCommands {
     /// Commands that talk to the supervisor over its socket.
     public static let supervisor: [any ParsableCommand.Type] = [
-        SpawnCommand.self, PsCommand.self, SendCommand.self, LogsCommand.self, AttachCommand.self,
+        SpawnCommand.self, PsCommand.self, SendCommand.self, LogsCommand.self, ScreenCommand.self, AttachCommand.self,
         ReleaseCommand.self, DispatchCommand.self, HandoffCommand.self,
     ]
     /// `overseer config`: the effective configuration.

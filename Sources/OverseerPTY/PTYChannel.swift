@@ -47,11 +47,11 @@ public final class AgentTerminal: Sendable {
 
     deinit { Glibc.close(controlFD) }
 
-    /// Takes ownership of `masterFD` and starts draining it. `observer` sees every burst of
-    /// output in order (a screen model) and returns what to answer the program with (replies to
-    /// terminal queries), which is written back to the PTY. `onClose` runs once when the PTY
-    /// closes (all slave ends gone, or `close()`).
-    public static func start(masterFD: Int32, output: OutputRing, transcript: TranscriptWriter?, observer: OutputObserver? = nil, group: any EventLoopGroup, onClose: @escaping @Sendable () -> Void) async throws -> AgentTerminal {
+    /// Takes ownership of `masterFD` and starts draining it. The drain only copies (into the
+    /// ring and the transcript): whatever parses the output (the screen model) reads it from
+    /// the ring on its own thread. `onClose` runs once when the PTY closes (all slave ends gone,
+    /// or `close()`).
+    public static func start(masterFD: Int32, output: OutputRing, transcript: TranscriptWriter?, group: any EventLoopGroup, onClose: @escaping @Sendable () -> Void) async throws -> AgentTerminal {
         let controlFD: Int32
         switch Syscall.retryingOnInterrupt({ fcntl(masterFD, F_DUPFD_CLOEXEC, 3) }) {
         case .success(let duplicate): controlFD = duplicate
@@ -67,7 +67,7 @@ public final class AgentTerminal: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            DrainHandler(output: output, transcript: transcript, observer: observer, onClose: onClose)
+                            DrainHandler(output: output, transcript: transcript, onClose: onClose)
                         )
                     }
                 }
@@ -132,10 +132,7 @@ public final class AgentTerminal: Sendable {
     }
 }
 
-/// Sees an agent's output as it is drained; returns bytes to write back to the PTY (empty: none).
-public typealias OutputObserver = @Sendable (UnsafeRawBufferPointer) -> [UInt8]
-
-/// Copies everything read from the PTY master into the ring, the transcript and the observer, once per
+/// Copies everything read from the PTY master into the ring and the transcript, once per
 /// burst of reads (channelReadComplete), so a fast writer costs one ring update and one
 /// transcript write per wakeup rather than per read.
 final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -143,14 +140,12 @@ final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
 
     let output: OutputRing
     let transcript: TranscriptWriter?
-    let observer: OutputObserver?
     let onClose: @Sendable () -> Void
     private var pending: ByteBuffer?
 
-    init(output: OutputRing, transcript: TranscriptWriter?, observer: OutputObserver?, onClose: @escaping @Sendable () -> Void) {
+    init(output: OutputRing, transcript: TranscriptWriter?, onClose: @escaping @Sendable () -> Void) {
         self.output = output
         self.transcript = transcript
-        self.observer = observer
         self.onClose = onClose
     }
 
@@ -164,24 +159,17 @@ final class DrainHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        let replies = flush()
-        if !replies.isEmpty {
-            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: replies)), promise: nil)
-        }
+        flush()
         context.fireChannelReadComplete()
     }
 
-    /// Hands the pending burst on; returns the observer's replies.
-    @discardableResult
-    private func flush() -> [UInt8] {
-        guard let buffer = pending else { return [] }
+    /// Hands the pending burst on.
+    private func flush() {
+        guard let buffer = pending else { return }
         pending = nil
-        return buffer.withUnsafeReadableBytes { bytes in
-            // The observer first: whoever the ring wakes must find the screen already updated.
-            let replies = observer?(bytes) ?? []
+        buffer.withUnsafeReadableBytes { bytes in
             output.append(bytes)
             transcript?.write(bytes)
-            return replies
         }
     }
 

@@ -112,7 +112,13 @@ struct AgentLauncher: Sendable {
         roots.tracked(pid: spawned.pid)
 
         do {
-            let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, observer: { screen.feed($0) }, group: group) {}
+            let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, group: group) {}
+            // The screen parses from the ring, off the drain path; its answers to the program's
+            // terminal queries go straight back to the PTY.
+            screen.connect(source: { from, limit in
+                let chunk = ring.read(from: from, limit: limit)
+                return (chunk.bytes, chunk.next, chunk.dropped)
+            }, replies: { answer in _ = terminal.writeNow(answer[...]) })
             await table.attach(terminal, to: request.name)
             trackers.start(tracker)
         } catch {

@@ -81,8 +81,28 @@ public final class AgentStateTracker: Sendable {
         }
     }
 
-    /// Classifies until the agent has exited (its final verdict is `exited`) or the task is cancelled.
+    /// Keeps the screen parsed as output arrives, and classifies it, until the agent has exited
+    /// (its final verdict is `exited`) or the task is cancelled.
     func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.parseOutput() }
+            await classify()
+            group.cancelAll()
+        }
+    }
+
+    /// Lets the screen catch up with the ring after every burst (promptly: the program may be
+    /// waiting for the answer to a query), until the ring closes or the task is cancelled.
+    private func parseOutput() async {
+        while !Task.isCancelled {
+            let parsed = screen.fedBytes
+            await ring.waitForData(after: parsed, timeout: .seconds(3600))
+            screen.catchUp()
+            if ring.isClosed, screen.fedBytes >= ring.end { return }
+        }
+    }
+
+    private func classify() async {
         var cursor: UInt64 = 0
         var lastOutput = ContinuousClock.now
         var leftCookedMode = false

@@ -9,6 +9,14 @@ public protocol SupervisorFacade: Sendable {
     func agents() async -> [AgentView]
     /// One agent, with its current process tree.
     func agent(named name: String) async throws(SupervisorError) -> AgentView
+    /// The agent's rendered screen now, with up to `scrollback` lines above it (none when 0);
+    /// also for an exited agent while its record exists.
+    func screen(of name: String, scrollback: Int) async throws(SupervisorError) -> ScreenView
+    /// A repaint of the agent's screen and the output offset it covers (see `ScreenRepaintSlice`).
+    func screenRepaint(of name: String) async throws(SupervisorError) -> ScreenRepaintSlice
+    /// The output from `cursor` (at most `limit` bytes) rendered at the agent's size into the
+    /// lines a person would have seen, escape sequences rendered away.
+    func plainOutput(of name: String, from cursor: UInt64, limit: Int) async throws(SupervisorError) -> PlainOutput
     func writeInput(_ bytes: [UInt8], to name: String) async throws(SupervisorError)
     /// Output from `cursor`; with `wait`, first waits (long poll) until output past the
     /// cursor exists, the terminal closes, or the time is up.
@@ -65,5 +73,37 @@ public struct OutputSlice: Sendable, Equatable {
         self.bytes = bytes
         self.dropped = dropped
         self.closed = closed
+    }
+}
+
+/// Bytes that draw an agent's screen on a fresh terminal, and where its output continues them:
+/// the repaint shows exactly the output before `next`, so a client that plays the repaint and
+/// then the output from `next` on sees every byte once.
+public struct ScreenRepaintSlice: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var next: UInt64
+
+    public init(bytes: [UInt8], next: UInt64) {
+        self.bytes = bytes
+        self.next = next
+    }
+}
+
+/// A slice of an agent's output rendered to plain lines (see `OverseerTerminal.PlainTextRenderer`).
+public struct PlainOutput: Sendable, Equatable {
+    /// Offset of the first byte rendered, and of the byte after the last.
+    public var start: UInt64
+    public var next: UInt64
+    /// Bytes between the requested cursor and `start` that the ring no longer holds.
+    public var dropped: UInt64
+    public var closed: Bool
+    public var lines: [String]
+
+    public init(start: UInt64, next: UInt64, dropped: UInt64, closed: Bool, lines: [String]) {
+        self.start = start
+        self.next = next
+        self.dropped = dropped
+        self.closed = closed
+        self.lines = lines
     }
 }

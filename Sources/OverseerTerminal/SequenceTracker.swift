@@ -48,6 +48,10 @@ struct SequenceTracker {
 
     private var state = State.ground
     private var sequenceStart = 0
+
+    /// How many of the bytes scanned so far belong to an escape sequence not finished yet (0 when
+    /// none is under way): libvterm holds them in its parser, so nothing on the screen shows them.
+    var unfinishedSequenceLength: Int { state == .ground ? 0 : position - sequenceStart }
     // CSI being parsed.
     private var leader: UInt8 = 0
     private var hasIntermediate = false

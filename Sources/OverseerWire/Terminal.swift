@@ -59,7 +59,8 @@ public struct OutputResponse: Codable, Sendable {
     }
 }
 
-/// The headers of `GET /v1/agents/{name}/output?format=raw`, whose body is the bytes themselves.
+/// The headers of `GET /v1/agents/{name}/output?format=raw`, whose body is the bytes themselves
+/// (and of `?format=plain`, whose body is those bytes rendered to plain lines).
 public enum RawOutputHeader {
     public static let start = "Overseer-Start"
     public static let nextCursor = "Overseer-Next-Cursor"

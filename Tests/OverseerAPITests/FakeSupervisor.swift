@@ -11,6 +11,8 @@ final class FakeSupervisor: SupervisorFacade {
         var inputs: [[UInt8]] = []
         var messages: [MessageRequest] = []
         var batches: [CommandBatch] = []
+        /// The `scrollback` of every screen call.
+        var screenScrollbacks: [Int] = []
         /// Every call fails with this error when set.
         var failure: SupervisorError?
     }
@@ -60,6 +62,27 @@ final class FakeSupervisor: SupervisorFacade {
     }
 
     func resize(_ name: String, rows: Int, cols: Int) async throws(SupervisorError) { try check() }
+
+    /// A 3-row screen showing "$ echo hi" and "hi"; `scrollback` asked for is recorded.
+    func screen(of name: String, scrollback: Int) async throws(SupervisorError) -> ScreenView {
+        try check()
+        state.withLock { $0.screenScrollbacks.append(scrollback) }
+        return ScreenView(
+            rows: 3, cols: 20, lines: ["$ echo hi", "hi", ""], scrollback: scrollback > 0 ? ["older"] : nil,
+            cursor: .init(row: 2, col: 0, visible: true), title: "fake", alternateScreen: false,
+            modes: .init(bracketedPaste: true, applicationCursorKeys: false, mouse: "none")
+        )
+    }
+
+    func screenRepaint(of name: String) async throws(SupervisorError) -> ScreenRepaintSlice {
+        try check()
+        return ScreenRepaintSlice(bytes: Array("\u{1B}[H\u{1B}[2Jhi".utf8), next: 2)
+    }
+
+    func plainOutput(of name: String, from cursor: UInt64, limit: Int) async throws(SupervisorError) -> PlainOutput {
+        try check()
+        return PlainOutput(start: cursor, next: cursor + 2, dropped: 0, closed: false, lines: ["hi", "there"])
+    }
 
     static func state(_ state: String) -> AgentStateView {
         AgentStateView(state: state, since: 1_700_000_000, profile: "generic", rule: nil, evidence: [], ready: true, reason: "canned", explain: "state: \(state)\n")
