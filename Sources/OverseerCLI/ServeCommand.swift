@@ -61,9 +61,11 @@ struct ServeCommand: AsyncParsableCommand {
             cgroupRoot: config.cgroupRoot,
             deliveryStorePath: config.stateDir + "/deliveries.sqlite",
             maxPendingDeliveries: config.maxPendingDeliveries,
-            deliveryVerifySeconds: config.deliveryVerifySeconds,
             deliveryRetentionSeconds: config.deliveryRetentionSeconds
         )
+        settings.deliveryTypedSeconds = config.deliveryTypedSeconds
+        settings.deliveryReadySeconds = config.deliveryReadySeconds
+        settings.deliveryIdleSeconds = config.deliveryIdleSeconds
         settings.idempotencyStorePath = config.stateDir + "/idempotency.sqlite"
         settings.idempotencyTTLSeconds = config.idempotencyTTLSeconds
         settings.idempotencyMaxEntries = config.idempotencyMaxEntries

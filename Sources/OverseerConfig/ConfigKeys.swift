@@ -27,19 +27,29 @@ enum ConfigKeys {
         ConfigKey("metrics_textfile", \.metricsTextfile, .absolutePath),
         ConfigKey("cgroup_root", \.cgroupRoot, .autoOffOrPath),
         ConfigKey("max_pending_deliveries", \.maxPendingDeliveries, .integer(1...100_000)),
-        ConfigKey("delivery_verify_seconds", \.deliveryVerifySeconds, .number(above: 0, atMost: 300)),
+        ConfigKey("delivery_typed_seconds", \.deliveryTypedSeconds, .number(above: 0, atMost: 300), aliases: ["delivery_verify_seconds"]),
+        ConfigKey("delivery_ready_seconds", \.deliveryReadySeconds, .number(above: 0, atMost: 3600)),
+        ConfigKey("delivery_idle_seconds", \.deliveryIdleSeconds, .number(above: 0, atMost: 86_400)),
         ConfigKey("delivery_retention_seconds", \.deliveryRetentionSeconds, .number(above: 0, atMost: 31_536_000)),
         ConfigKey("idempotency_ttl_seconds", \.idempotencyTTLSeconds, .number(above: 0, atMost: 604_800)),
         ConfigKey("idempotency_max_entries", \.idempotencyMaxEntries, .integer(1...1_000_000)),
         ConfigKey("checkpoint_retention_seconds", \.checkpointRetentionSeconds, .number(above: 0, atMost: 31_536_000)),
     ]
 
-    /// Key descriptors by TOML name.
-    static let byName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    /// Key descriptors by TOML name, old names (aliases) included.
+    static let byName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.flatMap { key in
+        ([key.name] + key.aliases).map { ($0, key) }
+    })
 
-    /// Key descriptors by environment variable name.
-    static let byEnvironmentName: [String: ConfigKey] =
-        Dictionary(uniqueKeysWithValues: all.map { ($0.environmentName, $0) })
+    /// Key descriptors by environment variable name, old names' variables included.
+    static let byEnvironmentName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.flatMap { key in
+        ([key.name] + key.aliases).map { (environmentPrefix + $0.uppercased(), key) }
+    })
+
+    /// Whether `name` is an old name of a key (applied before the key's own name, which wins).
+    static func isAlias(_ name: String) -> Bool {
+        byName[name].map { $0.name != name } ?? false
+    }
 
     /// `OVERSEER_*` variables that are not configuration and are ignored without a warning.
     static let ignoredEnvironmentNames: Set<String> = ["OVERSEER_AGENT_ID", "OVERSEER_INCARNATION", "OVERSEER_CONFIG"]
@@ -54,6 +64,9 @@ struct ConfigKey: Sendable {
     let name: String
     /// Environment variable, e.g. `OVERSEER_KILL_GRACE_SECONDS`.
     let environmentName: String
+    /// Earlier names still accepted (file, environment and flags), e.g.
+    /// `delivery_verify_seconds` for `delivery_typed_seconds`; never rendered.
+    let aliases: [String]
     private let applyTOML: @Sendable (any TOMLValueConvertible, inout OverseerConfig, ConfigSource) throws(ConfigError) -> Void
     private let applyText: @Sendable (String, inout OverseerConfig, ConfigSource) throws(ConfigError) -> Void
     private let displayValue: @Sendable (OverseerConfig) -> DisplayValue
@@ -61,9 +74,11 @@ struct ConfigKey: Sendable {
     init<Value: Sendable>(
         _ name: String,
         _ keyPath: WritableKeyPath<OverseerConfig, Value> & Sendable,
-        _ kind: ValueKind<Value>
+        _ kind: ValueKind<Value>,
+        aliases: [String] = []
     ) {
         self.name = name
+        self.aliases = aliases
         self.environmentName = ConfigKeys.environmentPrefix + name.uppercased()
         self.applyTOML = { value, config, source throws(ConfigError) in
             do throws(InvalidValue) {

@@ -64,7 +64,9 @@ public struct ConfigLoader: Sendable {
             filePath = nil
         }
 
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+        // An old name first, so that the key's own name wins when both are set.
+        let environmentOrder = environment.sorted { (ConfigKeys.isAlias(envKeyName($0.key)) ? 0 : 1, $0.key) < (ConfigKeys.isAlias(envKeyName($1.key)) ? 0 : 1, $1.key) }
+        for (name, value) in environmentOrder {
             guard name.hasPrefix(ConfigKeys.environmentPrefix),
                   !ConfigKeys.ignoredEnvironmentNames.contains(name) else { continue }
             guard let key = ConfigKeys.byEnvironmentName[name] else {
@@ -75,7 +77,7 @@ public struct ConfigLoader: Sendable {
             sources[key.name] = .environment(name)
         }
 
-        for (name, flag) in flags.sorted(by: { $0.key < $1.key }) {
+        for (name, flag) in flags.sorted(by: { (ConfigKeys.isAlias($0.key) ? 0 : 1, $0.key) < (ConfigKeys.isAlias($1.key) ? 0 : 1, $1.key) }) {
             guard let key = ConfigKeys.byName[name] else { throw .unknownFlagKey(key: name, flag: flag.flag) }
             try key.apply(text: flag.value, to: &config, source: .flag(flag.flag))
             sources[key.name] = .flag(flag.flag)
@@ -102,14 +104,15 @@ public struct ConfigLoader: Sendable {
         } catch {
             throw .syntaxError(file: path, line: 0, column: 0, message: String(describing: error))
         }
-        let keys = table.keys.sorted()
+        // An old name first, so that the key's own name wins when both are set.
+        let keys = table.keys.sorted { (ConfigKeys.isAlias($0) ? 0 : 1, $0) < (ConfigKeys.isAlias($1) ? 0 : 1, $1) }
         for name in keys where ConfigKeys.byName[name] == nil && name != ConfigLoader.profilesKey {
             throw .unknownKey(key: name, file: path, suggestion: suggestion(for: name, among: OverseerConfig.keyNames))
         }
         for name in keys {
             guard let key = ConfigKeys.byName[name], let value = table[name] else { continue }
             try key.apply(toml: value, to: &config, source: .file(path))
-            sources[name] = .file(path)
+            sources[key.name] = .file(path)
         }
         guard let value = table[ConfigLoader.profilesKey] else { return .builtIn }
         guard let profilesTable = value.table else {
@@ -132,6 +135,11 @@ public struct ConfigLoader: Sendable {
         } ?? ""
         return "unknown environment variable \(name) ignored\(hint)"
     }
+}
+
+/// The key name an `OVERSEER_*` variable stands for (`OVERSEER_KILL_GRACE_SECONDS` → `kill_grace_seconds`).
+private func envKeyName(_ variable: String) -> String {
+    String(variable.dropFirst(ConfigKeys.environmentPrefix.count)).lowercased()
 }
 
 /// The file's text, or nil when it does not exist.

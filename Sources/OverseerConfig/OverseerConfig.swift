@@ -48,8 +48,15 @@ public struct OverseerConfig: Sendable, Equatable {
     public var cgroupRoot: String = "auto"
     /// `max_pending_deliveries`: queued messages kept per agent; the oldest is dropped beyond it.
     public var maxPendingDeliveries: Int = 256
-    /// `delivery_verify_seconds`: how long a typed message's echo is awaited before it counts as unverified.
-    public var deliveryVerifySeconds: Double = 5
+    /// `delivery_typed_seconds` (formerly `delivery_verify_seconds`, still accepted): how long
+    /// a typed message is awaited on the screen (or in the output) before it counts as unverified.
+    public var deliveryTypedSeconds: Double = 5
+    /// `delivery_ready_seconds`: how long a delivery waits for the program to take its terminal
+    /// before it is typed anyway (and its history says so).
+    public var deliveryReadySeconds: Double = 30
+    /// `delivery_idle_seconds`: how long a delivery waits for a busy agent to be idle (`when: idle`,
+    /// a typed check of a working agent, an Enter re-press into a working agent).
+    public var deliveryIdleSeconds: Double = 600
     /// `delivery_retention_seconds`: how long finished deliveries stay queryable.
     public var deliveryRetentionSeconds: Double = 86_400
     /// `idempotency_ttl_seconds`: how long the answer to a request with an Idempotency-Key is replayed.

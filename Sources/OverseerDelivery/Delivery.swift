@@ -14,10 +14,14 @@ public struct Delivery: Codable, Sendable, Equatable {
     public var interrupt: Bool
     /// Whether the delivery stays queued when the agent exits, for its next incarnation.
     public var awaitNextIncarnation: Bool
+    /// When it may be typed: at its turn, or only once the agent is idle.
+    public var when: DeliveryTiming
     /// Current state.
     public var state: DeliveryState
-    /// How a verified delivery was verified; nil otherwise.
+    /// Which check reached the verdict (`screen`, `echo`, `timeout_fallback`); nil before one.
     public var verification: DeliveryVerification?
+    /// What that check saw (the screen lines that matched); nil when nothing could be shown.
+    public var evidence: DeliveryEvidence?
     /// Why the delivery reached its current state (failure, eviction, interruption, ...).
     public var reason: String?
     /// Number of failed write attempts (each one a `retried` event, or the final `failed`).
@@ -36,8 +40,8 @@ public struct Delivery: Codable, Sendable, Equatable {
     /// Creates a delivery value; the store builds these, tests and callers may too.
     public init(
         id: String, agent: String, incarnation: String? = nil, text: String,
-        submit: Bool = true, interrupt: Bool = false, awaitNextIncarnation: Bool = false,
-        state: DeliveryState, verification: DeliveryVerification? = nil, reason: String? = nil,
+        submit: Bool = true, interrupt: Bool = false, awaitNextIncarnation: Bool = false, when: DeliveryTiming = .now,
+        state: DeliveryState, verification: DeliveryVerification? = nil, evidence: DeliveryEvidence? = nil, reason: String? = nil,
         attempts: Int = 0, sequence: Int64, createdAt: Double, updatedAt: Double,
         injectedAt: Double? = nil, history: [DeliveryHistoryEntry]? = nil
     ) {
@@ -48,8 +52,10 @@ public struct Delivery: Codable, Sendable, Equatable {
         self.submit = submit
         self.interrupt = interrupt
         self.awaitNextIncarnation = awaitNextIncarnation
+        self.when = when
         self.state = state
         self.verification = verification
+        self.evidence = evidence
         self.reason = reason
         self.attempts = attempts
         self.sequence = sequence
@@ -62,7 +68,8 @@ public struct Delivery: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, agent, incarnation, text, submit, interrupt
         case awaitNextIncarnation = "await_next_incarnation"
-        case state, verification, reason, attempts, sequence
+        case when
+        case state, verification, evidence, reason, attempts, sequence
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case injectedAt = "injected_at"
@@ -70,7 +77,8 @@ public struct Delivery: Codable, Sendable, Equatable {
     }
 }
 
-/// One line of a delivery's history: a state it entered, or the `retried` event.
+/// One line of a delivery's history: a state it entered, or an event (`retried`, and the
+/// injection's steps: `waiting_for_ready`, `waiting_for_idle`, `typed`, `enter_pressed_again`, `submitted`).
 public struct DeliveryHistoryEntry: Codable, Sendable, Equatable {
     /// A `DeliveryState` raw value, or `retried`.
     public var event: String
@@ -81,6 +89,12 @@ public struct DeliveryHistoryEntry: Codable, Sendable, Equatable {
 
     /// The history event name for a write error that sent the delivery back to `queued`.
     public static let retried = "retried"
+    /// Steps of an injection that change no state, each with its reason.
+    public static let waitingForReady = "waiting_for_ready"
+    public static let waitingForIdle = "waiting_for_idle"
+    public static let typed = "typed"
+    public static let enterPressedAgain = "enter_pressed_again"
+    public static let submitted = "submitted"
 
     /// Creates a history entry.
     public init(event: String, at: Double, reason: String? = nil) {

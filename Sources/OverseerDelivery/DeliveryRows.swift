@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Reading and writing `delivery` and `delivery_history` rows. Every statement here is
@@ -5,7 +6,7 @@ import GRDB
 enum DeliveryRows {
     static let columns = """
         seq, id, agent, incarnation, text, submit, interrupt, await_next_incarnation, state,
-        verification, reason, attempts, created_at, updated_at, injected_at
+        verification, reason, attempts, created_at, updated_at, injected_at, evidence, deliver_when
         """
 
     /// The delivery with this id, without history.
@@ -40,17 +41,17 @@ enum DeliveryRows {
     static func insert(_ db: Database, _ request: NewDelivery, now: Double) throws -> Delivery {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO delivery (id, agent, text, submit, interrupt, await_next_incarnation,
-                                  state, attempts, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+                                  deliver_when, state, attempts, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
             """)
         try statement.execute(arguments: [
             request.id, request.agent, request.text, request.submit, request.interrupt,
-            request.awaitNextIncarnation, now, now,
+            request.awaitNextIncarnation, request.when.rawValue, now, now,
         ])
         let delivery = Delivery(
             id: request.id, agent: request.agent, text: request.text, submit: request.submit,
             interrupt: request.interrupt, awaitNextIncarnation: request.awaitNextIncarnation,
-            state: .queued, sequence: db.lastInsertedRowID, createdAt: now, updatedAt: now)
+            when: request.when, state: .queued, sequence: db.lastInsertedRowID, createdAt: now, updatedAt: now)
         try appendHistory(db, seq: delivery.sequence, event: DeliveryState.queued.rawValue, at: now, reason: nil)
         return delivery
     }
@@ -59,13 +60,13 @@ enum DeliveryRows {
     static func update(_ db: Database, _ delivery: Delivery) throws {
         let statement = try db.cachedStatement(sql: """
             UPDATE delivery SET state = ?, incarnation = ?, verification = ?, reason = ?,
-                                attempts = ?, updated_at = ?, injected_at = ?
+                                attempts = ?, updated_at = ?, injected_at = ?, evidence = ?
             WHERE seq = ?
             """)
         try statement.execute(arguments: [
             delivery.state.rawValue, delivery.incarnation, delivery.verification?.rawValue,
             delivery.reason, delivery.attempts, delivery.updatedAt, delivery.injectedAt,
-            delivery.sequence,
+            try delivery.evidence.map(encodeEvidence), delivery.sequence,
         ])
     }
 
@@ -99,12 +100,30 @@ enum DeliveryRows {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "unknown delivery state \(stateName)")
         }
         let verificationName: String? = row["verification"]
+        let timingName: String = row["deliver_when"]
+        guard let timing = DeliveryTiming(rawValue: timingName) else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "unknown delivery timing \(timingName)")
+        }
+        let evidenceJSON: String? = row["evidence"]
         return Delivery(
             id: row["id"], agent: row["agent"], incarnation: row["incarnation"], text: row["text"],
             submit: row["submit"], interrupt: row["interrupt"],
-            awaitNextIncarnation: row["await_next_incarnation"], state: state,
+            awaitNextIncarnation: row["await_next_incarnation"], when: timing, state: state,
             verification: verificationName.flatMap(DeliveryVerification.init(rawValue:)),
+            evidence: try evidenceJSON.map(decodeEvidence),
             reason: row["reason"], attempts: row["attempts"], sequence: row["seq"],
             createdAt: row["created_at"], updatedAt: row["updated_at"], injectedAt: row["injected_at"])
+    }
+
+    static func encodeEvidence(_ evidence: DeliveryEvidence) throws -> String {
+        String(decoding: try JSONEncoder().encode(evidence), as: UTF8.self)
+    }
+
+    static func decodeEvidence(_ json: String) throws -> DeliveryEvidence {
+        do {
+            return try JSONDecoder().decode(DeliveryEvidence.self, from: Data(json.utf8))
+        } catch {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "unreadable delivery evidence: \(error)")
+        }
     }
 }

@@ -51,8 +51,34 @@ public enum DeliveryState: String, Codable, Sendable, CaseIterable {
 
 /// How a delivery came to be `verified`.
 public enum DeliveryVerification: String, Codable, Sendable, CaseIterable {
-    /// The normalized text appeared in the agent's output after injection.
+    /// The rendered screen showed the text typed and then gone from the input area (submitted).
+    case screen
+    /// The normalized text appeared in the agent's output after injection (the screen did not show it).
     case echo
-    /// No echo was seen within the caller's window; the caller chose to accept it anyway.
+    /// Nothing could be proved within the windows: the verdict is `unverified`.
     case timeoutFallback = "timeout_fallback"
+}
+
+/// When a delivery may be typed.
+public enum DeliveryTiming: String, Codable, Sendable, CaseIterable {
+    /// As soon as its turn comes and the program has taken the terminal.
+    case now
+    /// Only once the agent is idle (bounded by `delivery_idle_seconds`), never into a busy agent.
+    case idle
+}
+
+/// What the screen check saw when it reached the verdict: how it decided, and the screen lines.
+public struct DeliveryEvidence: Codable, Sendable, Equatable {
+    /// `text`, `placeholder` or `input_cleared` (see `ScreenEvidence.Kind`), or `echo`.
+    public var kind: String
+    /// One sentence for people.
+    public var summary: String
+    /// The rows that show it, as `row N: text`.
+    public var lines: [String]
+
+    public init(kind: String, summary: String, lines: [String]) {
+        self.kind = kind
+        self.summary = summary
+        self.lines = lines
+    }
 }

@@ -13,12 +13,12 @@ extension DeliveryStore {
         try run(.markInjected(id: id, now: now))
     }
 
-    /// `injected → verified`, by echo or by the caller's timeout fallback.
+    /// `injected → verified`: the check named by `verification` proved it, as `evidence` shows.
     @discardableResult
     public func markVerified(
-        id: String, verification: DeliveryVerification, reason: String? = nil, now: Double = DeliveryStore.currentTime()
+        id: String, verification: DeliveryVerification, evidence: DeliveryEvidence? = nil, reason: String? = nil, now: Double = DeliveryStore.currentTime()
     ) throws(DeliveryError) -> Delivery {
-        try run(.markVerified(id: id, verification: verification, reason: reason, now: now))
+        try run(.markVerified(id: id, verification: verification, evidence: evidence, reason: reason, now: now))
     }
 
     /// `injecting | injected → unverified`: possibly typed, never confirmed; never re-injected.
@@ -26,9 +26,15 @@ extension DeliveryStore {
     /// window ran out; nil when verification never got to run).
     @discardableResult
     public func markUnverified(
-        id: String, reason: String, verification: DeliveryVerification? = nil, now: Double = DeliveryStore.currentTime()
+        id: String, reason: String, verification: DeliveryVerification? = nil, evidence: DeliveryEvidence? = nil, now: Double = DeliveryStore.currentTime()
     ) throws(DeliveryError) -> Delivery {
-        try run(.markUnverified(id: id, reason: reason, verification: verification, now: now))
+        try run(.markUnverified(id: id, reason: reason, verification: verification, evidence: evidence, now: now))
+    }
+
+    /// Appends a history event (`DeliveryHistoryEntry.typed`, ...) without changing the state.
+    @discardableResult
+    public func note(id: String, event: String, reason: String?, now: Double = DeliveryStore.currentTime()) throws(DeliveryError) -> Delivery {
+        try run(.note(id: id, event: event, reason: reason, now: now))
     }
 
     /// A write error during injection: `injecting → queued` with `attempts + 1` and a
@@ -124,14 +130,32 @@ extension DeliveryOperation where Value == Delivery {
         transition(id: id, to: .injected, reason: nil, now: now) { $0.injectedAt = now }
     }
 
-    /// `injected → verified`.
-    public static func markVerified(id: String, verification: DeliveryVerification, reason: String? = nil, now: Double = DeliveryStore.currentTime()) -> Self {
-        transition(id: id, to: .verified, reason: reason, now: now) { $0.verification = verification }
+    /// `injected → verified`, with what the check saw.
+    public static func markVerified(id: String, verification: DeliveryVerification, evidence: DeliveryEvidence? = nil, reason: String? = nil, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .verified, reason: reason, now: now) {
+            $0.verification = verification
+            $0.evidence = evidence
+        }
     }
 
-    /// `injecting | injected → unverified`.
-    public static func markUnverified(id: String, reason: String, verification: DeliveryVerification? = nil, now: Double = DeliveryStore.currentTime()) -> Self {
-        transition(id: id, to: .unverified, reason: reason, now: now) { $0.verification = verification }
+    /// `injecting | injected → unverified`, with what the check saw, if anything.
+    public static func markUnverified(id: String, reason: String, verification: DeliveryVerification? = nil, evidence: DeliveryEvidence? = nil, now: Double = DeliveryStore.currentTime()) -> Self {
+        transition(id: id, to: .unverified, reason: reason, now: now) {
+            $0.verification = verification
+            $0.evidence = evidence
+        }
+    }
+
+    /// A history event of a delivery not yet finished (its state stays); a finished one is refused.
+    public static func note(id: String, event: String, reason: String?, now: Double = DeliveryStore.currentTime()) -> Self {
+        DeliveryOperation(name: "note \(event) on \(id)", writes: true) { db, _ in
+            let delivery = try DeliveryRows.require(db, id: id)
+            guard !delivery.state.isTerminal else {
+                throw DeliveryError.illegalTransition(id: id, from: delivery.state, to: delivery.state)
+            }
+            try DeliveryRows.appendHistory(db, seq: delivery.sequence, event: event, at: now, reason: reason)
+            return delivery
+        }
     }
 
     /// `queued | injecting → failed`.

@@ -12,6 +12,8 @@ public struct NewDelivery: Codable, Sendable, Equatable {
     public var interrupt: Bool
     /// Whether to stay queued across the agent's exit, for its next incarnation (default false).
     public var awaitNextIncarnation: Bool
+    /// When it may be typed (default `now`).
+    public var when: DeliveryTiming
 
     /// Longest accepted id, in UTF-8 bytes.
     public static let maximumIDLength = 256
@@ -19,7 +21,7 @@ public struct NewDelivery: Codable, Sendable, Equatable {
     /// Creates a request.
     public init(
         id: String, agent: String, text: String, submit: Bool = true,
-        interrupt: Bool = false, awaitNextIncarnation: Bool = false
+        interrupt: Bool = false, awaitNextIncarnation: Bool = false, when: DeliveryTiming = .now
     ) {
         self.id = id
         self.agent = agent
@@ -27,14 +29,15 @@ public struct NewDelivery: Codable, Sendable, Equatable {
         self.submit = submit
         self.interrupt = interrupt
         self.awaitNextIncarnation = awaitNextIncarnation
+        self.when = when
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, agent, text, submit, interrupt
+        case id, agent, text, submit, interrupt, when
         case awaitNextIncarnation = "await_next_incarnation"
     }
 
-    /// Decodes a request; `submit`, `interrupt` and `await_next_incarnation` are optional.
+    /// Decodes a request; `submit`, `interrupt`, `await_next_incarnation` and `when` are optional.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
@@ -43,6 +46,7 @@ public struct NewDelivery: Codable, Sendable, Equatable {
         submit = try container.decodeIfPresent(Bool.self, forKey: .submit) ?? true
         interrupt = try container.decodeIfPresent(Bool.self, forKey: .interrupt) ?? false
         awaitNextIncarnation = try container.decodeIfPresent(Bool.self, forKey: .awaitNextIncarnation) ?? false
+        when = try container.decodeIfPresent(DeliveryTiming.self, forKey: .when) ?? .now
     }
 
     /// Throws when the id or agent is empty, the id is too long, or either holds a control character.
@@ -70,6 +74,7 @@ public struct NewDelivery: Codable, Sendable, Equatable {
         if existing.submit != submit { fields.append("submit") }
         if existing.interrupt != interrupt { fields.append("interrupt") }
         if existing.awaitNextIncarnation != awaitNextIncarnation { fields.append("await_next_incarnation") }
+        if existing.when != when { fields.append("when") }
         return fields
     }
 }

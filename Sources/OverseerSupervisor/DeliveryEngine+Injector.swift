@@ -2,7 +2,8 @@ import Foundation
 import OverseerDelivery
 import OverseerPTY
 
-/// One agent's injector: FIFO, one delivery at a time, paced by the agent's throttle.
+/// One agent's injector: FIFO, one delivery at a time, paced by the agent's throttle; each
+/// waits (while queued) until the program can take it, then is typed and verified.
 extension DeliveryEngine {
     /// How a write of a whole delivery ended.
     enum WriteOutcome {
@@ -29,7 +30,7 @@ extension DeliveryEngine {
         }
     }
 
-    /// Injects and verifies the agent's next queued delivery. False when there is nothing to
+    /// Types and verifies the agent's next queued delivery. False when there is nothing to
     /// do now (no delivery, no live terminal, or stopping).
     func injectNext(_ agent: String) async -> Bool {
         guard !stopping, let live = await lookup(agent), live.terminal.isOpen else { return false }
@@ -42,31 +43,44 @@ extension DeliveryEngine {
         }
         guard let delivery = next else { return false }
         await waitForThrottle(agent)
-        guard !stopping, await lookup(agent)?.incarnation == live.incarnation else { return false }
+        guard await stillCurrent(agent, live) else { return false }
+        switch await typable(delivery, live: live) {
+        case .go: break
+        case .abandon: return false
+        case .notIdle(let reason):
+            await fail(delivery.id, reason: reason, agent: agent, live: live, pending: true)
+            return true
+        }
 
-        let incarnation = live.incarnation
         do {
-            _ = try await store.perform(.markInjecting(id: delivery.id, incarnation: incarnation))
+            _ = try await store.perform(.markInjecting(id: delivery.id, incarnation: live.incarnation))
             pendingCount -= 1
         } catch {
             // Dropped or failed meanwhile (queue overflow, recipient gone): take the next one.
             logger.info("delivery no longer injectable", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
             return true
         }
-        let cursor = live.ring.end // output produced from here on may verify it
-        let outcome = await write(delivery, to: live.terminal)
         defer { lastInjection[agent] = .now }
-        switch outcome {
-        case .complete:
-            await recordInjected(delivery.id, live: live)
-            let echoed = await awaitEcho(of: delivery.text, in: live.ring, from: cursor)
-            await record(agent, echoed, live: live, id: delivery.id)
-        case .nothingTyped(let reason):
+        switch await typeAndVerify(delivery, live: live) {
+        case .typed(let verdict):
+            await record(agent, verdict, live: live, id: delivery.id)
+        case .notTyped(.nothingTyped(let reason)):
             await retry(delivery.id, reason: reason, agent: agent, live: live)
-        case .partial(let reason):
+        case .notTyped(.partial(let reason)):
             await fail(delivery.id, reason: reason, agent: agent, live: live)
+        case .notTyped(.complete):
+            await fail(delivery.id, reason: "the text was written but not recorded as typed", agent: agent, live: live)
         }
         return true
+    }
+
+    /// The ready wait runs once per incarnation: after it (ready, or its bound spent) the
+    /// next deliveries are typed without waiting again.
+    private func typable(_ delivery: Delivery, live: LiveAgent) async -> TypableOutcome {
+        let readyKnown = readyWaited[delivery.agent] == live.incarnation
+        let outcome = await waitUntilTypable(delivery, live: live, skipReadyWait: readyKnown)
+        if case .abandon = outcome {} else { readyWaited[delivery.agent] = live.incarnation }
+        return outcome
     }
 
     func waitForThrottle(_ agent: String) async {
@@ -74,21 +88,6 @@ extension DeliveryEngine {
         guard let last = lastInjection[agent] else { return }
         let wait = delay - (ContinuousClock.now - last)
         if wait > .zero { try? await Task.sleep(for: wait) }
-    }
-
-    /// ESC (when asked), the text, then CR (when submitting), without ever blocking.
-    func write(_ delivery: Delivery, to terminal: AgentTerminal) async -> WriteOutcome {
-        var payload = Array(delivery.text.utf8)
-        if delivery.submit { payload.append(UInt8(ascii: "\r")) }
-        var typedAny = false
-        if delivery.interrupt {
-            switch await writeAll([0x1b], to: terminal, typedBefore: false) {
-            case .complete: typedAny = true
-            case let other: return other
-            }
-            try? await Task.sleep(for: Self.interruptPause)
-        }
-        return await writeAll(payload[...], to: terminal, typedBefore: typedAny)
     }
 
     func writeAll(_ bytes: ArraySlice<UInt8>, to terminal: AgentTerminal, typedBefore: Bool) async -> WriteOutcome {
@@ -114,24 +113,6 @@ extension DeliveryEngine {
             }
         }
         return .complete
-    }
-
-    /// Watches output produced after the injection began for the text's echo.
-    func awaitEcho(of text: String, in ring: OutputRing, from start: UInt64) async -> Verdict {
-        let verifier = EchoVerifier(text: text)
-        guard verifier.canVerify else { return .unverified("the text is blank: nothing to see echoed") }
-        let window = settings.deliveryVerifySeconds
-        let deadline = ContinuousClock.now + .milliseconds(Int(window * 1000))
-        var cursor = start
-        while true {
-            let chunk = ring.read(from: cursor, limit: 1 << 16)
-            if verifier.feed(chunk.bytes) { return .verified }
-            cursor = chunk.next
-            if chunk.closed && chunk.bytes.isEmpty { return .unverified("the terminal closed before the echo appeared") }
-            let remaining = deadline - ContinuousClock.now
-            if remaining <= .zero { return .unverified("no echo within \(Self.seconds(window))") }
-            if chunk.bytes.isEmpty { await ring.waitForData(after: cursor, timeout: remaining) }
-        }
     }
 
     static func seconds(_ value: Double) -> String {

@@ -2,13 +2,33 @@ import OverseerDelivery
 
 /// Persisting each injection step, then telling the event stream, the metrics and the throttle.
 extension DeliveryEngine {
-    /// Whether the echo showed up in time.
-    enum Verdict {
-        case verified
-        case unverified(String)
+    /// How a typed delivery ended, and which check said so.
+    struct Verdict {
+        /// `verified` means submitted (or typed, for `submit: false`).
+        var verified: Bool
+        var verification: DeliveryVerification?
+        var evidence: DeliveryEvidence?
+        /// Why it is unverified.
+        var reason: String?
+        /// The `submitted` history line, when the screen showed the submission.
+        var submittedNote: String?
+
+        static func verified(_ verification: DeliveryVerification, evidence: DeliveryEvidence?, note: String?) -> Verdict {
+            Verdict(verified: true, verification: verification, evidence: evidence, reason: nil, submittedNote: note)
+        }
+
+        static func unverified(_ reason: String, verification: DeliveryVerification?, evidence: DeliveryEvidence? = nil) -> Verdict {
+            Verdict(verified: false, verification: verification, evidence: evidence, reason: reason, submittedNote: nil)
+        }
+
+        /// The metrics label: `screen`, `echo`, `timeout_fallback`, or `unverified_<check>`.
+        var label: String {
+            let check = verification?.rawValue ?? "none"
+            return verified ? check : "unverified_\(check)"
+        }
     }
 
-    /// Every byte was typed.
+    /// The text was typed (its bytes all written); Enter may follow.
     func recordInjected(_ id: String, live: LiveAgent) async {
         guard let stored = await persist(.markInjected(id: id)) else { return }
         publish(.deliveryInjected, stored, agent: live)
@@ -16,15 +36,15 @@ extension DeliveryEngine {
 
     func record(_ agent: String, _ verdict: Verdict, live: LiveAgent, id: String) async {
         let stored: Delivery?
-        switch verdict {
-        case .verified:
-            stored = await persist(.markVerified(id: id, verification: .echo))
+        metrics.deliveryVerdict(verdict.label)
+        if verdict.verified, let verification = verdict.verification {
+            if let note = verdict.submittedNote { await self.note(id, DeliveryHistoryEntry.submitted, note) }
+            stored = await persist(.markVerified(id: id, verification: verification, evidence: verdict.evidence))
             throttle(agent) { $0.record(.verified) }
-            metrics.deliveryVerdict("echo")
-        case .unverified(let reason):
-            stored = await persist(.markUnverified(id: id, reason: reason, verification: .timeoutFallback))
+        } else {
+            let reason = verdict.reason ?? "not verified"
+            stored = await persist(.markUnverified(id: id, reason: reason, verification: verdict.verification, evidence: verdict.evidence))
             throttle(agent) { $0.record(.unverified) }
-            metrics.deliveryVerdict("timeout_fallback")
             logger.warning("delivery unverified", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(reason)"])
         }
         if let stored { publish(.deliveryVerified, stored, agent: live) }
@@ -47,10 +67,12 @@ extension DeliveryEngine {
         }
     }
 
-    /// Part of it was typed: never retried (that would type it twice).
-    func fail(_ id: String, reason: String, agent: String, live: LiveAgent) async {
-        throttle(agent) { $0.record(.failed) }
+    /// Part of it was typed: never retried (that would type it twice). Also a queued one
+    /// (`pending`) that may not be typed at all (`when: idle` never came).
+    func fail(_ id: String, reason: String, agent: String, live: LiveAgent, pending: Bool = false) async {
+        if !pending { throttle(agent) { $0.record(.failed) } }
         guard let stored = await persist(.markFailed(id: id, reason: reason)) else { return }
+        if pending { pendingCount -= 1 }
         logger.error("delivery failed", metadata: ["delivery": "\(id)", "agent": "\(agent)", "reason": "\(reason)"])
         publish(.deliveryFailed, stored, agent: live)
     }

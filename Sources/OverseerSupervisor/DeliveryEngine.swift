@@ -40,6 +40,8 @@ public actor DeliveryEngine {
     var rekicked: Set<String> = []
     var throttles: [String: InjectionThrottle] = [:]
     var lastInjection: [String: ContinuousClock.Instant] = [:]
+    /// Per agent, the incarnation whose wait for readiness is over (ready, or its bound spent).
+    var readyWaited: [String: String] = [:]
     var stopping = false
     /// Queued deliveries across all agents.
     public internal(set) var pendingCount: Int

@@ -6,7 +6,16 @@ extension Supervisor {
     public func submitMessage(_ request: MessageRequest, to agent: String) async throws(SupervisorError) -> MessageAccepted {
         guard let id = request.id else { throw .invalidMessage(field: "id", message: "id is missing: choose one per message (retries reuse it)") }
         guard let text = request.text else { throw .invalidMessage(field: "text", message: "text is missing") }
-        let new = NewDelivery(id: id, agent: agent, text: text, submit: request.submit ?? true, interrupt: request.interrupt ?? false, awaitNextIncarnation: request.awaitNextIncarnation ?? false)
+        let when: DeliveryTiming
+        if let asked = request.when {
+            guard let known = DeliveryTiming(rawValue: asked) else {
+                throw .invalidMessage(field: "when", message: "when is \"\(asked)\"; it must be \"now\" or \"idle\"")
+            }
+            when = known
+        } else {
+            when = .now
+        }
+        let new = NewDelivery(id: id, agent: agent, text: text, submit: request.submit ?? true, interrupt: request.interrupt ?? false, awaitNextIncarnation: request.awaitNextIncarnation ?? false, when: when)
         let result = try await submit(new)
         return MessageAccepted(id: result.delivery.id, state: result.delivery.state.rawValue, position: result.position, duplicate: result.duplicate, evicted: result.evicted.map(\.id))
     }

@@ -26,7 +26,13 @@ public struct SupervisorSettings: Sendable {
     /// The durable delivery store (nil: messages are not accepted).
     public var deliveryStorePath: String?
     public var maxPendingDeliveries: Int = 256
-    public var deliveryVerifySeconds: Double = 5
+    /// How long a typed delivery is awaited on the screen (or in the output): `delivery_typed_seconds`.
+    public var deliveryTypedSeconds: Double = 5
+    /// How long a delivery waits for the program to take its terminal before it is typed anyway.
+    public var deliveryReadySeconds: Double = 30
+    /// How long a delivery waits for a busy agent to be idle (`when: idle`; a typed check or an
+    /// Enter re-press into a working agent).
+    public var deliveryIdleSeconds: Double = 600
     public var deliveryRetentionSeconds: Double = 86_400
     /// Stored answers for Idempotency-Key retries and command-stream checkpoints (nil: none).
     public var idempotencyStorePath: String?
@@ -38,10 +44,10 @@ public struct SupervisorSettings: Sendable {
     /// Agent profiles: the built-in ones and those of the config file.
     public var profiles: ProfileCatalog = .builtIn
 
-    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryVerifySeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
+    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryTypedSeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
         self.deliveryStorePath = deliveryStorePath
         self.maxPendingDeliveries = maxPendingDeliveries
-        self.deliveryVerifySeconds = deliveryVerifySeconds
+        self.deliveryTypedSeconds = deliveryTypedSeconds
         self.deliveryRetentionSeconds = deliveryRetentionSeconds
         self.cgroupRoot = cgroupRoot
         self.cgroups = cgroups

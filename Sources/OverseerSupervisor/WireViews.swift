@@ -65,8 +65,10 @@ extension Delivery {
     var view: DeliveryView {
         DeliveryView(
             id: id, agent: agent, incarnation: incarnation, text: text, submit: submit, interrupt: interrupt,
-            awaitNextIncarnation: awaitNextIncarnation, state: DeliveryView.State(rawValue: state.rawValue) ?? .queued,
-            verification: verification.flatMap { DeliveryView.Verification(rawValue: $0.rawValue) }, reason: reason,
+            awaitNextIncarnation: awaitNextIncarnation, when: DeliveryView.When(rawValue: when.rawValue) ?? .now,
+            state: DeliveryView.State(rawValue: state.rawValue) ?? .queued,
+            verification: verification.flatMap { DeliveryView.Verification(rawValue: $0.rawValue) },
+            evidence: evidence.map { DeliveryView.Evidence(kind: $0.kind, summary: $0.summary, lines: $0.lines) }, reason: reason,
             attempts: attempts, sequence: sequence, createdAt: createdAt, updatedAt: updatedAt, injectedAt: injectedAt,
             history: history?.map { DeliveryView.HistoryEntry(event: $0.event, at: $0.at, reason: $0.reason) }
         )

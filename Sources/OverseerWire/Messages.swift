@@ -10,17 +10,21 @@ public struct MessageRequest: Codable, Sendable, Equatable {
     public var interrupt: Bool?
     /// Stay queued across the agent's exit, for its next incarnation (default false).
     public var awaitNextIncarnation: Bool?
+    /// `"now"` (default): type it at its turn; `"idle"`: only once the agent is idle.
+    /// A string here so that the server's error names a bad value.
+    public var when: String?
 
-    public init(id: String?, text: String?, submit: Bool? = nil, interrupt: Bool? = nil, awaitNextIncarnation: Bool? = nil) {
+    public init(id: String?, text: String?, submit: Bool? = nil, interrupt: Bool? = nil, awaitNextIncarnation: Bool? = nil, when: String? = nil) {
         self.id = id
         self.text = text
         self.submit = submit
         self.interrupt = interrupt
         self.awaitNextIncarnation = awaitNextIncarnation
+        self.when = when
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, text, submit, interrupt
+        case id, text, submit, interrupt, when
         case awaitNextIncarnation = "await_next_incarnation"
     }
 }
@@ -60,10 +64,33 @@ public struct DeliveryView: Codable, Sendable, Equatable {
         }
     }
 
-    /// How a delivery came to its verdict.
+    /// Which check reached the verdict.
     public enum Verification: String, Codable, Sendable {
+        /// The screen showed the text typed, then gone from the input area: submitted.
+        case screen
+        /// The text was seen in the output, not on the screen.
         case echo
+        /// Nothing could be proved in time.
         case timeoutFallback = "timeout_fallback"
+    }
+
+    /// When a delivery may be typed.
+    public enum When: String, Codable, Sendable, CaseIterable {
+        case now, idle
+    }
+
+    /// What the check saw: how it decided (`text`, `placeholder`, `input_cleared`, `echo`)
+    /// and the screen lines, as `row N: text`.
+    public struct Evidence: Codable, Sendable, Equatable {
+        public var kind: String
+        public var summary: String
+        public var lines: [String]
+
+        public init(kind: String, summary: String, lines: [String]) {
+            self.kind = kind
+            self.summary = summary
+            self.lines = lines
+        }
     }
 
     /// One line of a delivery's history: a state it entered, or the `retried` event.
@@ -87,8 +114,11 @@ public struct DeliveryView: Codable, Sendable, Equatable {
     public var submit: Bool
     public var interrupt: Bool
     public var awaitNextIncarnation: Bool
+    public var when: When
     public var state: State
     public var verification: Verification?
+    /// The screen lines that proved the verdict (or showed the text stuck in the input).
+    public var evidence: Evidence?
     public var reason: String?
     public var attempts: Int
     public var sequence: Int64
@@ -98,7 +128,7 @@ public struct DeliveryView: Codable, Sendable, Equatable {
     /// Every state and event, oldest first; nil in lists.
     public var history: [HistoryEntry]?
 
-    public init(id: String, agent: String, incarnation: String?, text: String, submit: Bool, interrupt: Bool, awaitNextIncarnation: Bool, state: State, verification: Verification?, reason: String?, attempts: Int, sequence: Int64, createdAt: Double, updatedAt: Double, injectedAt: Double?, history: [HistoryEntry]?) {
+    public init(id: String, agent: String, incarnation: String?, text: String, submit: Bool, interrupt: Bool, awaitNextIncarnation: Bool, when: When = .now, state: State, verification: Verification?, evidence: Evidence? = nil, reason: String?, attempts: Int, sequence: Int64, createdAt: Double, updatedAt: Double, injectedAt: Double?, history: [HistoryEntry]?) {
         self.id = id
         self.agent = agent
         self.incarnation = incarnation
@@ -106,8 +136,10 @@ public struct DeliveryView: Codable, Sendable, Equatable {
         self.submit = submit
         self.interrupt = interrupt
         self.awaitNextIncarnation = awaitNextIncarnation
+        self.when = when
         self.state = state
         self.verification = verification
+        self.evidence = evidence
         self.reason = reason
         self.attempts = attempts
         self.sequence = sequence
@@ -120,7 +152,8 @@ public struct DeliveryView: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, agent, incarnation, text, submit, interrupt
         case awaitNextIncarnation = "await_next_incarnation"
-        case state, verification, reason, attempts, sequence
+        case when
+        case state, verification, evidence, reason, attempts, sequence
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case injectedAt = "injected_at"

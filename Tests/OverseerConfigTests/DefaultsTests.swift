@@ -26,7 +26,9 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertEqual(config.metricsTextfile, "/var/lib/overseer/metrics/overseer-reap.prom")
         XCTAssertEqual(config.cgroupRoot, "auto")
         XCTAssertEqual(config.maxPendingDeliveries, 256)
-        XCTAssertEqual(config.deliveryVerifySeconds, 5)
+        XCTAssertEqual(config.deliveryTypedSeconds, 5)
+        XCTAssertEqual(config.deliveryReadySeconds, 30)
+        XCTAssertEqual(config.deliveryIdleSeconds, 600)
         XCTAssertEqual(config.deliveryRetentionSeconds, 86_400)
         XCTAssertEqual(config.idempotencyTTLSeconds, 300)
         XCTAssertEqual(config.idempotencyMaxEntries, 10_000)
@@ -35,7 +37,7 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 25)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 27)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }

@@ -25,7 +25,9 @@ final class PrecedenceTests: ConfigTestCase {
         metrics_textfile = "/srv/metrics/reap.prom"
         cgroup_root = "/sys/fs/cgroup/overseer"
         max_pending_deliveries = 1000
-        delivery_verify_seconds = 2.5
+        delivery_typed_seconds = 2.5
+        delivery_ready_seconds = 12
+        delivery_idle_seconds = 90
         delivery_retention_seconds = 3600
         idempotency_ttl_seconds = 60
         idempotency_max_entries = 50
@@ -55,7 +57,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.metricsTextfile = "/srv/metrics/reap.prom"
         expected.cgroupRoot = "/sys/fs/cgroup/overseer"
         expected.maxPendingDeliveries = 1000
-        expected.deliveryVerifySeconds = 2.5
+        expected.deliveryTypedSeconds = 2.5
+        expected.deliveryReadySeconds = 12
+        expected.deliveryIdleSeconds = 90
         expected.deliveryRetentionSeconds = 3600
         expected.idempotencyTTLSeconds = 60
         expected.idempotencyMaxEntries = 50
@@ -110,7 +114,8 @@ final class PrecedenceTests: ConfigTestCase {
             "default_rows": "2", "default_cols": "3", "protected_pids": "7", "protected_pidfiles": "/p.pid",
             "registry_path": "/r.json", "heartbeat_interval_seconds": "3600", "stale_after_seconds": "1",
             "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom", "cgroup_root": "OFF",
-            "max_pending_deliveries": "7", "delivery_verify_seconds": "0.5", "delivery_retention_seconds": "60",
+            "max_pending_deliveries": "7", "delivery_typed_seconds": "0.5", "delivery_ready_seconds": "4", "delivery_idle_seconds": "5",
+            "delivery_retention_seconds": "60",
             "idempotency_ttl_seconds": "1", "idempotency_max_entries": "2", "checkpoint_retention_seconds": "3",
         ]
         for (key, value) in text {
@@ -139,7 +144,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.metricsTextfile = "/m.prom"
         expected.cgroupRoot = "off"
         expected.maxPendingDeliveries = 7
-        expected.deliveryVerifySeconds = 0.5
+        expected.deliveryTypedSeconds = 0.5
+        expected.deliveryReadySeconds = 4
+        expected.deliveryIdleSeconds = 5
         expected.deliveryRetentionSeconds = 60
         expected.idempotencyTTLSeconds = 1
         expected.idempotencyMaxEntries = 2
@@ -151,6 +158,26 @@ final class PrecedenceTests: ConfigTestCase {
             XCTAssertEqual(fromEnv.source(of: key), .environment("OVERSEER_" + key.uppercased()))
             XCTAssertEqual(fromFlags.source(of: key), .flag("--" + key.replacingOccurrences(of: "_", with: "-")))
         }
+    }
+
+    /// `delivery_verify_seconds` was renamed `delivery_typed_seconds`: the old name still works
+    /// everywhere, is reported under the new one, and the new one wins when both are set.
+    func testTheOldNameOfTheTypedWindowIsAnAlias() throws {
+        let old = try writeFile("delivery_verify_seconds = 7\n", named: "old.toml")
+        let fromOld = try loader().load(configPath: old)
+        XCTAssertEqual(fromOld.config.deliveryTypedSeconds, 7)
+        XCTAssertEqual(fromOld.source(of: "delivery_typed_seconds"), .file(old))
+        let both = try writeFile("delivery_verify_seconds = 7\ndelivery_typed_seconds = 3\n", named: "both.toml")
+        XCTAssertEqual(try loader().load(configPath: both).config.deliveryTypedSeconds, 3)
+        let env = try loader(["OVERSEER_DELIVERY_VERIFY_SECONDS": "8", "OVERSEER_DELIVERY_TYPED_SECONDS": "2"]).load(configPath: nil)
+        XCTAssertEqual(env.config.deliveryTypedSeconds, 2)
+        XCTAssertEqual(env.warnings, [])
+        let flag = try loader().load(configPath: nil, flags: ["delivery_verify_seconds": FlagValue("9", flag: "--delivery-verify-seconds")])
+        XCTAssertEqual(flag.config.deliveryTypedSeconds, 9)
+        XCTAssertFalse(OverseerConfig.keyNames.contains("delivery_verify_seconds"), "the old name is not rendered")
+        let bad = try writeFile("delivery_verify_seconds = -1\n", named: "bad.toml")
+        let error = loadError(loader(), configPath: bad)
+        XCTAssertTrue(error?.description.contains("delivery_typed_seconds") ?? false, "\(String(describing: error))")
     }
 
     func testKillGraceAcceptsIntegersAndFloats() throws {

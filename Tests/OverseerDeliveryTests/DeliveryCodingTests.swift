@@ -7,7 +7,8 @@ final class DeliveryCodingTests: XCTestCase {
     func testDeliveryEncodesWithSnakeCaseKeysAndRoundTrips() throws {
         let delivery = Delivery(
             id: "d1", agent: "alpha", incarnation: "inc-3", text: "hi", submit: true, interrupt: false,
-            awaitNextIncarnation: true, state: .verified, verification: .timeoutFallback, reason: "slow",
+            awaitNextIncarnation: true, when: .idle, state: .verified, verification: .screen,
+            evidence: DeliveryEvidence(kind: "input_cleared", summary: "gone from the input", lines: ["row 2: $"]), reason: "slow",
             attempts: 2, sequence: 42, createdAt: 1.5, updatedAt: 2.5, injectedAt: 2,
             history: [DeliveryHistoryEntry(event: "retried", at: 1.75, reason: "EIO")])
         let data = try JSONEncoder().encode(delivery)
@@ -15,8 +16,11 @@ final class DeliveryCodingTests: XCTestCase {
         XCTAssertEqual(Set(object.keys), [
             "id", "agent", "incarnation", "text", "submit", "interrupt", "await_next_incarnation", "state",
             "verification", "reason", "attempts", "sequence", "created_at", "updated_at", "injected_at", "history",
+            "when", "evidence",
         ])
-        XCTAssertEqual(object["verification"] as? String, "timeout_fallback")
+        XCTAssertEqual(object["verification"] as? String, "screen")
+        XCTAssertEqual(object["when"] as? String, "idle")
+        XCTAssertEqual((object["evidence"] as? [String: Any])?["kind"] as? String, "input_cleared")
         XCTAssertEqual(object["state"] as? String, "verified")
         XCTAssertEqual(try JSONDecoder().decode(Delivery.self, from: data), delivery)
     }

@@ -74,7 +74,7 @@ final class DeliveryDurabilityTests: DeliveryTestCase {
             let final = try await verdict(id, timeout: 90)
             switch final.state {
             case .verified:
-                XCTAssertEqual(final.verification, .echo)
+                XCTAssertEqual(final.verification, .screen, "verified means submitted, seen on the screen")
                 if (final.injectedAt ?? 0) > restartedAt { typedAfterRestart += 1 }
             case .unverified:
                 XCTAssertTrue(final.reason?.hasPrefix("interrupted") ?? false, "only the ambiguous ones may be unverified: \(final)")

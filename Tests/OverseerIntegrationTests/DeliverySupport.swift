@@ -9,7 +9,9 @@ import XCTest
 /// Shared by the delivery tests: posting messages, waiting for verdicts, restarting the
 /// supervisor with the same settings, and agents that log every line they read to a file.
 class DeliveryTestCase: SupervisorTestCase {
-    override var supervisorEnvironment: [String: String] { ["OVERSEER_DELIVERY_VERIFY_SECONDS": "2"] }
+    override var supervisorEnvironment: [String: String] {
+        ["OVERSEER_DELIVERY_TYPED_SECONDS": "2", "OVERSEER_DELIVERY_READY_SECONDS": "3"]
+    }
 
     struct Posted {
         var status: Int
@@ -17,8 +19,9 @@ class DeliveryTestCase: SupervisorTestCase {
         var text: String
     }
 
-    func post(_ agent: String, id: String?, text: String?, submit: Bool? = nil, interrupt: Bool? = nil, awaitNext: Bool? = nil) async throws -> Posted {
+    func post(_ agent: String, id: String?, text: String?, submit: Bool? = nil, interrupt: Bool? = nil, awaitNext: Bool? = nil, when: String? = nil) async throws -> Posted {
         var body: [String: Any] = [:]
+        if let when { body["when"] = when }
         if let id { body["id"] = id }
         if let text { body["text"] = text }
         if let submit { body["submit"] = submit }

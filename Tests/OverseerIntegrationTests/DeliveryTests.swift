@@ -6,9 +6,10 @@ import OverseerSupervisor
 import OverseerTestSupport
 import XCTest
 
-/// Messages typed into real interactive programs in real PTYs, verified by their echo.
+/// Messages typed into real interactive programs in real PTYs, verified on their screens.
 final class DeliveryTests: DeliveryTestCase {
-    func testBashPythonAndCatVerifyByEcho() async throws {
+    /// Verified now means submitted, seen on the screen: the history shows typed and submitted.
+    func testBashPythonAndCatVerifyOnTheScreen() async throws {
         _ = try await spawn("sh1", ["bash", "--norc", "-i"], env: ["PS1": "$ "])
         _ = try await spawn("py", ["python3", "-i"])
         _ = try await spawn("cat", ["cat"])
@@ -23,8 +24,11 @@ final class DeliveryTests: DeliveryTestCase {
         for agent in texts.keys {
             let final = try await verdict("m-\(agent)")
             XCTAssertEqual(final.state, .verified, "\(agent): \(final)")
-            XCTAssertEqual(final.verification, .echo)
-            XCTAssertEqual(final.history?.map(\.event), ["queued", "injecting", "injected", "verified"])
+            XCTAssertEqual(final.verification, .screen)
+            XCTAssertEqual(final.evidence?.kind, "input_cleared", "\(agent): \(final)")
+            XCTAssertFalse(final.evidence?.lines.isEmpty ?? true, "\(agent): \(final)")
+            let events = final.history?.map(\.event).filter { $0 != "waiting_for_ready" }
+            XCTAssertEqual(events, ["queued", "injecting", "injected", "typed", "submitted", "verified"], "\(agent): \(final)")
             XCTAssertNotNil(final.incarnation)
         }
         // The programs did run what was typed.
@@ -41,7 +45,7 @@ final class DeliveryTests: DeliveryTestCase {
         let final = try await verdict("quiet-1")
         XCTAssertEqual(final.state, .unverified)
         XCTAssertEqual(final.verification, .timeoutFallback)
-        XCTAssertTrue(final.reason?.contains("no echo within 2 s") ?? false, "\(final)")
+        XCTAssertTrue(final.reason?.contains("did not show on the screen or in the output within 2 s") ?? false, "\(final)")
         try await typeSentinel("silent", after: file)
         XCTAssertEqual(lines(of: file), ["nobody echoes this", Self.sentinel], "typed exactly once, never re-injected")
     }
@@ -86,7 +90,11 @@ final class DeliveryTests: DeliveryTestCase {
         XCTAssertEqual(unknown.status, 404, unknown.text)
         let control = try await post("target", id: "bad\nid", text: "x")
         XCTAssertEqual(control.status, 400, control.text)
-        for id in ["no-text", "huge", "to-ghost"] {
+        let badWhen = try await post("target", id: "bad-when", text: "x", when: "soon")
+        XCTAssertEqual(badWhen.status, 400, badWhen.text)
+        XCTAssertEqual(errorField(badWhen.text), "when")
+        XCTAssertTrue(badWhen.text.contains("soon"), badWhen.text)
+        for id in ["no-text", "huge", "to-ghost", "bad-when"] {
             let stored = try await delivery(id)
             XCTAssertNil(stored, "\(id) was stored")
         }
@@ -148,12 +156,17 @@ final class DeliveryTests: DeliveryTestCase {
         _ = try await spawn("cli-cat", ["cat"])
         let run = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-cat", "--message", "typed by the cli", "--id", "cli-1", "--wait"], directory: supervisor.directory)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("cli-1: verified (echo)"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("cli-1: verified (screen)"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("evidence (input_cleared): the input area no longer holds the text"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("typed by the cli"), "the evidence lines show the text: \(run.stdout)")
         _ = try await spawn("cli-silent", ["sh", "-c", "stty -echo; echo echo-off; while read l; do :; done"])
         _ = try await waitForOutput("cli-silent", containing: "echo-off")
         let silent = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-silent", "--message", "unseen", "--wait"], directory: supervisor.directory)
         XCTAssertEqual(silent.status, 7, silent.stdout + silent.stderr)
         let usage = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-cat", "--wait"], directory: supervisor.directory)
         XCTAssertEqual(usage.status, 64, usage.stderr)
+        let badWhen = try CommandRunner.run([SupervisorProcess.binaryPath, "send", "--socket", supervisor.socketPath, "cli-cat", "--message", "x", "--when", "later"], directory: supervisor.directory)
+        XCTAssertEqual(badWhen.status, 64, badWhen.stderr)
+        XCTAssertTrue(badWhen.stderr.contains("--when"), badWhen.stderr)
     }
 }
