@@ -40,7 +40,7 @@ final class CodexDeliveryTests: DeliveryTestCase {
 
     func testSingleLongUnicodeAndMultiLineMessagesAreEachSubmittedOnce() async throws {
         try await startCodex("cx1")
-        let long = (0..<60).map { "word\($0 % 10)-x" }.joined(separator: " ").prefix(600)
+        let long = String((0..<100).map { "word\($0 % 10) " }.joined().prefix(599)) + "!"
         XCTAssertEqual(long.count, 600)
         let messages = [
             "say hello in one word",
@@ -84,8 +84,12 @@ final class CodexDeliveryTests: DeliveryTestCase {
         let first = try await post("cx3", id: "cx3-0", text: "a slow question")
         XCTAssertEqual(first.status, 202, first.text)
         _ = try await verdict("cx3-0", timeout: 60)
-        // Codex is now in a 6-second turn: the next message meets a busy agent.
+        // Once its request has reached the mock, Codex is in a 6-second turn: the next message meets a busy agent.
+        let asked = await TestProcesses.waitUntilAsync(timeout: 30, interval: 0.05) { ((try? self.userMessages()) ?? []).count == 1 }
+        XCTAssertTrue(asked, "the first message never reached the model")
         try "0".write(toFile: directory + "/delay", atomically: true, encoding: .utf8)
+        let busy = try await request(.get, "/v1/agents/cx3/state")
+        XCTAssertEqual(try busy.decode(AgentStateView.self).state, "working", "Codex is in its turn: \(busy.text)")
         let second = try await post("cx3", id: "cx3-1", text: "sent while busy")
         XCTAssertEqual(second.status, 202, second.text)
         let verdict = try await verdict("cx3-1", timeout: 90)
