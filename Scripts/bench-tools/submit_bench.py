@@ -97,6 +97,7 @@ def tmux_run(work):
 
 
 def main():
+    bench.OVERSEER = OVERSEER
     work = tempfile.mkdtemp(prefix="overseer-submit-bench-")
     try:
         print(f"(i) {COUNT} messages into a paste-burst TUI: overseer ...", file=sys.stderr)
