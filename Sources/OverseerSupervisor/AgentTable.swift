@@ -10,9 +10,7 @@ actor AgentTable {
         let ring: OutputRing
         /// The rendered screen, fed by the drain path before the ring (see `AgentTerminal.start`).
         let screen: TerminalScreen
-        /// The rules that tell this program's state and how to type into it.
-        let profile: Profile
-        /// The program's state from its screen, kept current by its own task.
+        /// The program's state from its screen (by its profile), kept current by its own task.
         let tracker: AgentStateTracker
         var terminal: AgentTerminal?
         /// The settle pause before Enter asked for at spawn (else the profile's).
@@ -93,7 +91,7 @@ actor AgentTable {
     /// The agent's current incarnation, if it runs and its terminal is attached.
     func liveAgent(_ name: String) -> LiveAgent? {
         guard let record = agents[name], record.info.state == .running, let terminal = record.terminal else { return nil }
-        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring, screen: record.screen, profile: record.profile, tracker: record.tracker, submitDelayMs: record.submitDelayMs)
+        return LiveAgent(id: record.info.id, incarnation: record.info.incarnation, terminal: terminal, ring: record.ring, screen: record.screen, tracker: record.tracker, submitDelayMs: record.submitDelayMs)
     }
 
     // MARK: Changes

@@ -13,11 +13,13 @@ public struct LiveAgent: Sendable {
     public var terminal: AgentTerminal
     public var ring: OutputRing
     public var screen: TerminalScreen
-    public var profile: Profile
     /// The program's state from its screen (readiness, idle or busy).
     public var tracker: AgentStateTracker
     /// The settle pause before Enter asked for at spawn; nil: the profile's.
     public var submitDelayMs: Int?
+
+    /// The rules that tell this program's state and how to type into it.
+    public var profile: Profile { tracker.profile }
 }
 
 /// Messages into agents' terminals, durably: every delivery is in the SQLite store before it
