@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "OverseerTerminal",
-            dependencies: ["CVTerm"],
+            dependencies: ["CVTerm", "COverseerSys"],
             swiftSettings: swiftSettings
         ),
         .target(

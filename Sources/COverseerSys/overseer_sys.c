@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -208,4 +209,11 @@ int ov_poll_readable(const int *fds, int count, int timeout_ms, unsigned char *r
     }
     if (pfds != stack) free(pfds);
     return result;
+}
+
+int ov_thread_set_idle_priority(void) {
+    struct sched_param param = { .sched_priority = 0 };
+    /* On Linux a tid names one thread: this leaves the process's other threads alone. */
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    return sched_setscheduler(tid, SCHED_IDLE, &param) == 0 ? 0 : -errno;
 }

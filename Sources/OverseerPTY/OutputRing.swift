@@ -26,6 +26,8 @@ public final class OutputRing: Sendable {
         var closed = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
+        /// Called after every append and at close, outside the lock (see `onAppend`).
+        var appendHook: (@Sendable () -> Void)?
     }
 
     public let capacity: Int
@@ -45,7 +47,7 @@ public final class OutputRing: Sendable {
 
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let (waiters, hook) = state.withLock { state -> ([CheckedContinuation<Void, Never>], (@Sendable () -> Void)?) in
             var input = bytes[...]
             if input.count > capacity { input = input.suffix(capacity) }
             let capacity = self.capacity
@@ -65,9 +67,10 @@ public final class OutputRing: Sendable {
                 state.head = (state.head + run) % capacity
             }
             state.end += UInt64(bytes.count)
-            return state.takeWaiters()
+            return (state.takeWaiters(), state.appendHook)
         }
         for waiter in waiters { waiter.resume() }
+        hook?()
     }
 
     public func append(_ bytes: [UInt8]) {
@@ -76,11 +79,19 @@ public final class OutputRing: Sendable {
 
     /// Marks the stream finished and wakes every waiter.
     public func close() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let (waiters, hook) = state.withLock { state -> ([CheckedContinuation<Void, Never>], (@Sendable () -> Void)?) in
             state.closed = true
-            return state.takeWaiters()
+            return (state.takeWaiters(), state.appendHook)
         }
         for waiter in waiters { waiter.resume() }
+        hook?()
+    }
+
+    /// Runs `hook` on the writer's thread after every append and once at close: a cheap
+    /// notification (it must not block, and must not read the ring's bytes on that thread —
+    /// the drain path only copies). Replaces any earlier hook; nil removes it.
+    public func onAppend(_ hook: (@Sendable () -> Void)?) {
+        state.withLock { $0.appendHook = hook }
     }
 
     /// Wakes every waiter without closing (they return with whatever is there).
@@ -97,14 +108,19 @@ public final class OutputRing: Sendable {
             let from = min(max(cursor, oldest), state.end)
             let count = Int(min(UInt64(max(limit, 0)), state.end - from))
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(count)
             if count > 0 {
-                // Logical index of `from` within the held bytes, mapped into storage.
+                // Logical index of `from` within the held bytes, mapped into storage: at most
+                // two contiguous runs (the ring wraps once).
                 let logical = Int(from - oldest)
-                let full = state.storage.count == capacity
-                for i in 0..<count {
-                    let index = full ? (state.head + logical + i) % capacity : logical + i
-                    bytes.append(state.storage[index])
+                let first = state.storage.count == capacity ? (state.head + logical) % capacity : logical
+                let run = min(count, state.storage.count - first)
+                bytes = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                    state.storage.withUnsafeBytes { storage in
+                        let target = UnsafeMutableRawBufferPointer(out)
+                        target.baseAddress!.copyMemory(from: storage.baseAddress! + first, byteCount: run)
+                        if run < count { (target.baseAddress! + run).copyMemory(from: storage.baseAddress!, byteCount: count - run) }
+                    }
+                    initialized = count
                 }
             }
             return OutputChunk(start: from, next: from + UInt64(count), bytes: bytes, dropped: from > cursor ? from - cursor : 0, closed: state.closed)

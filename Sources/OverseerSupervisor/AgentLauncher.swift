@@ -113,12 +113,17 @@ struct AgentLauncher: Sendable {
 
         do {
             let terminal = try await AgentTerminal.start(masterFD: spawned.masterFD, output: ring, transcript: transcript, group: group) {}
-            // The screen parses from the ring, off the drain path; its answers to the program's
-            // terminal queries go straight back to the PTY.
+            // The screen parses from the ring on the background parser's thread, off the drain
+            // path (which only pokes the parser); its answers to the program's terminal queries
+            // go straight back to the PTY.
             screen.connect(source: { from, limit in
                 let chunk = ring.read(from: from, limit: limit)
                 return (chunk.bytes, chunk.next, chunk.dropped)
             }, replies: { answer in _ = terminal.writeNow(answer[...]) })
+            ring.onAppend { [weak screen] in
+                if let screen { BackgroundParser.shared.schedule(screen) }
+            }
+            BackgroundParser.shared.schedule(screen) // output read before the hook was set
             await table.attach(terminal, to: request.name)
             trackers.start(tracker)
         } catch {

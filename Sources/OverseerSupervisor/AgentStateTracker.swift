@@ -27,6 +27,11 @@ public final class AgentStateTracker: Sendable {
     static let settle: Duration = .milliseconds(15)
     /// The longest sleep without output (a safety net; quiet rules name their own recheck).
     static let idleRecheck: Duration = .seconds(5)
+    /// Unparsed output above which, while output keeps arriving, the tracker waits instead of
+    /// classifying: catching the screen up here would parse at normal priority and slow the
+    /// drain, which the background parser (idle priority) must never do. The verdict then
+    /// stands until the parser has caught up or output pauses.
+    static let streamingBacklog: UInt64 = 64 << 10
 
     public let profile: Profile
     let screen: TerminalScreen
@@ -81,25 +86,10 @@ public final class AgentStateTracker: Sendable {
         }
     }
 
-    /// Keeps the screen parsed as output arrives, and classifies it, until the agent has exited
-    /// (its final verdict is `exited`) or the task is cancelled.
+    /// Classifies the screen as output arrives (the background parser keeps it parsed), until
+    /// the agent has exited (its final verdict is `exited`) or the task is cancelled.
     func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.parseOutput() }
-            await classify()
-            group.cancelAll()
-        }
-    }
-
-    /// Lets the screen catch up with the ring after every burst (promptly: the program may be
-    /// waiting for the answer to a query), until the ring closes or the task is cancelled.
-    private func parseOutput() async {
-        while !Task.isCancelled {
-            let parsed = screen.fedBytes
-            await ring.waitForData(after: parsed, timeout: .seconds(3600))
-            screen.catchUp()
-            if ring.isClosed, screen.fedBytes >= ring.end { return }
-        }
+        await classify()
     }
 
     private func classify() async {
@@ -112,6 +102,11 @@ public final class AgentStateTracker: Sendable {
             if end != cursor {
                 cursor = end
                 lastOutput = .now
+                if end - min(end, screen.fedBytes) > Self.streamingBacklog, !ring.isClosed {
+                    await ring.waitForData(after: cursor, timeout: Self.settle)
+                    try? await Task.sleep(for: Self.settle)
+                    continue
+                }
             }
             let (exited, terminal) = state.withLock { ($0.exited, $0.terminal) }
             let discipline = exited ? nil : terminal?.lineDiscipline()

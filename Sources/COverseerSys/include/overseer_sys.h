@@ -20,6 +20,10 @@ int ov_pty_get_size(int fd, unsigned short *rows, unsigned short *cols);
 /// group (0 when none). Returns 0, or -errno.
 int ov_pty_line_discipline(int fd, int *flags, int *foreground);
 
+/* Schedule the calling thread as SCHED_IDLE (it runs only on CPU time no other thread
+ * wants). 0, or -errno. */
+int ov_thread_set_idle_priority(void);
+
 /* Put a terminal into raw mode, saving the old settings into an opaque buffer of at
  * least ov_termios_size() bytes; restore them with ov_tty_restore. */
 size_t ov_termios_size(void);
