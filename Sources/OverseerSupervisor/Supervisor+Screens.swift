@@ -5,12 +5,14 @@ import OverseerWire
 // its output rendered to plain lines.
 extension Supervisor {
     public func screen(of name: String, scrollback: Int) async throws(SupervisorError) -> ScreenView {
-        let (snapshot, above) = try await table.record(name).screen.snapshot(scrollback: max(scrollback, 0))
+        let screen = try await table.record(name).screen
+        let (snapshot, above) = screen.snapshot(scrollback: max(scrollback, 0))
         return ScreenView(
             rows: snapshot.rows, cols: snapshot.cols, lines: snapshot.lines, scrollback: scrollback > 0 ? above : nil,
             cursor: ScreenView.Cursor(row: snapshot.cursorRow, col: snapshot.cursorCol, visible: snapshot.cursorVisible),
             title: snapshot.title, alternateScreen: snapshot.alternateScreen,
-            modes: ScreenView.Modes(bracketedPaste: snapshot.modes.bracketedPaste, applicationCursorKeys: snapshot.modes.applicationCursorKeys, mouse: snapshot.modes.mouse)
+            modes: ScreenView.Modes(bracketedPaste: snapshot.modes.bracketedPaste, applicationCursorKeys: snapshot.modes.applicationCursorKeys, mouse: snapshot.modes.mouse),
+            missedBytes: screen.missedBytes
         )
     }
 

@@ -48,8 +48,11 @@ public struct ScreenView: Codable, Sendable, Equatable {
     /// The program is on the alternate screen (full-screen programs: vim, less, htop).
     public var alternateScreen: Bool
     public var modes: Modes
+    /// Output bytes the ring dropped before the screen could parse them (the CPU was saturated):
+    /// when non-zero the screen may show stale cells until the program's next full redraw.
+    public var missedBytes: UInt64
 
-    public init(rows: Int, cols: Int, lines: [String], scrollback: [String]? = nil, cursor: Cursor, title: String? = nil, alternateScreen: Bool, modes: Modes) {
+    public init(rows: Int, cols: Int, lines: [String], scrollback: [String]? = nil, cursor: Cursor, title: String? = nil, alternateScreen: Bool, modes: Modes, missedBytes: UInt64 = 0) {
         self.rows = rows
         self.cols = cols
         self.lines = lines
@@ -58,12 +61,14 @@ public struct ScreenView: Codable, Sendable, Equatable {
         self.title = title
         self.alternateScreen = alternateScreen
         self.modes = modes
+        self.missedBytes = missedBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case rows, cols, lines, scrollback, cursor, title
         case alternateScreen = "alternate_screen"
         case modes
+        case missedBytes = "missed_bytes"
     }
 
     /// The screen as `tmux capture-pane -p` prints it: the scrollback lines (if any), then the
