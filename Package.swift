@@ -10,6 +10,7 @@ import PackageDescription
 /// - `CVTerm`: libvterm (terminal emulation) as a system library.
 /// - `OverseerSystem`: the POSIX layer on swift-system: typed errors carrying `Errno`, the one
 ///   EINTR retry, read-whole-file, the fsyncing atomic file replace, directory listing, socket probe.
+/// - `OverseerDisplay`: agent-supplied text (command lines, names) escaped for terminals and log lines.
 /// - `OverseerWire`: every request, response and event type of the HTTP API (Foundation only).
 /// - `OverseerProcess`: /proc snapshots and process identity.
 /// - `OverseerPTY`: spawning agents into PTYs, draining and storing their output.
@@ -149,7 +150,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerWire", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
+                "COverseerSys", "CSystemd", "OverseerWire", "OverseerDisplay", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -173,6 +174,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerDisplay",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerClient",
             dependencies: [
                 "OverseerWire",
@@ -187,7 +192,7 @@ let package = Package(
         .target(
             name: "OverseerCommands",
             dependencies: [
-                "OverseerClient", "OverseerWire", "OverseerConfig", "OverseerProfiles", "COverseerSys",
+                "OverseerClient", "OverseerWire", "OverseerDisplay", "OverseerConfig", "OverseerProfiles", "COverseerSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -195,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerCommands", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI",
+                "OverseerCommands", "OverseerDisplay", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -223,6 +228,11 @@ let package = Package(
         .testTarget(
             name: "OverseerSystemTests",
             dependencies: ["OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OverseerDisplayTests",
+            dependencies: ["OverseerDisplay"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

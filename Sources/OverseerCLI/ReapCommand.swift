@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OverseerCommands
 import OverseerConfig
+import OverseerDisplay
 import OverseerReaper
 import OverseerSupervisor
 
@@ -14,7 +15,9 @@ struct ReapCommand: AsyncParsableCommand {
         discussion: """
         Reaps dispatch-failed entries always, and every entry of a supervisor that is dead or whose \
         heartbeat is older than stale_after_seconds. Also reads a factory-sdk registry (--registry, \
-        --heartbeat) without ever rewriting it. Exit codes: 0 clean; 1 error; 2 survivors; \
+        --heartbeat) without ever rewriting it. Never signals protected pids, kernel threads, live \
+        supervisors, or, by --agent-name, another agent's processes (each reported in skipped, \
+        with its reason). Exit codes: 0 clean; 1 error; 2 survivors; \
         3 unresolved entries; 4 registry refused (untrusted, or corrupt and moved aside).
         """
     )
@@ -57,7 +60,7 @@ struct ReapCommand: AsyncParsableCommand {
         } catch {
             logger.error("reap refused", metadata: ["error": "\(error)"])
             notifier.status("refused: \(error)")
-            FileHandle.standardError.write(Data("overseer reap: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("overseer reap: \(TerminalSafe.escape("\(error)", keepingNewlines: true))\n".utf8))
             if case .refused = error { throw ExitCode(ReapExit.refusedInput.rawValue) }
             throw ExitCode(ReapExit.error.rawValue)
         }
@@ -79,19 +82,22 @@ struct ReapCommand: AsyncParsableCommand {
         if !report.unresolved.isEmpty { throw ExitCode(ReapExit.unresolved.rawValue) }
     }
 
+    /// The report for people. Agent names and process names come from registries and from
+    /// the processes themselves, so each is escaped before it reaches the terminal.
     static func printHuman(_ report: ReapReport) {
+        let safe = { (text: String) in TerminalSafe.escape(text) }
         for (agent, pids) in report.plan.sorted(by: { $0.key < $1.key }) {
-            print("would reap \(agent): pids \(pids.map(String.init).joined(separator: " "))")
+            print("would reap \(safe(agent)): pids \(pids.map(String.init).joined(separator: " "))")
         }
         for process in report.reaped {
-            print("reaped \(process.agent): pid \(process.pid) (\(process.comm)) \(process.signals.joined(separator: ",")) → \(process.outcome.rawValue)")
+            print("reaped \(safe(process.agent)): pid \(process.pid) (\(safe(process.comm))) \(process.signals.joined(separator: ",")) → \(process.outcome.rawValue)")
         }
         for skip in report.skipped {
-            print("skipped \(skip.agent ?? "-"): \(skip.pid.map { "pid \($0)" } ?? "entry") (\(skip.reason))")
+            print("skipped \(safe(skip.agent ?? "-")): \(skip.pid.map { "pid \($0)" } ?? "entry") (\(safe(skip.reason)))")
         }
-        for survivor in report.survivors { print("SURVIVOR \(survivor.agent): pid \(survivor.identity.pid)") }
-        for entry in report.unresolved { print("unresolved \(entry.agent): \(entry.reason) (attempt \(entry.attempts))") }
-        for name in report.dropped { print("dropped \(name): unresolved past its TTL") }
-        print(report.summary)
+        for survivor in report.survivors { print("SURVIVOR \(safe(survivor.agent)): pid \(survivor.identity.pid)") }
+        for entry in report.unresolved { print("unresolved \(safe(entry.agent)): \(safe(entry.reason)) (attempt \(entry.attempts))") }
+        for name in report.dropped { print("dropped \(safe(name)): unresolved past its TTL") }
+        print(safe(report.summary))
     }
 }

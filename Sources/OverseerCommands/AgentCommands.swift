@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OverseerClient
+import OverseerDisplay
 import OverseerWire
 
 /// `overseer spawn NAME -- ARGV...`
@@ -62,9 +63,11 @@ struct PsCommand: AsyncParsableCommand {
             if options.json { return try printJSON(list) }
             let now = Date().timeIntervalSince1970
             let rows = list.agents.map { agent in
-                [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? ""),
-                 agent.agentState?.state ?? "-", agent.agentState?.profile ?? "-",
-                 agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", Self.cgroupColumn(agent.cgroup), agent.argv.joined(separator: " ")]
+                let cells = [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? ""),
+                             agent.agentState?.state ?? "-", agent.agentState?.profile ?? "-",
+                             agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", Self.cgroupColumn(agent.cgroup)]
+                // Escaped: an agent's argv (or anything it reports) never reaches the terminal raw.
+                return cells.map { TerminalSafe.escape($0) } + [TerminalSafe.commandLine(agent.argv)]
             }
             print(Table.render(header: ["NAME", "PID", "STATUS", "STATE", "PROFILE", "INCARNATION", "AGE", "OUTPUT", "CGROUP", "COMMAND"], rows: rows))
         }
@@ -103,12 +106,12 @@ struct ReleaseCommand: AsyncParsableCommand {
             } else {
                 let terminated = report.processes.filter { $0.outcome == .terminated }.count
                 let killed = report.processes.filter { $0.outcome == .killed }.count
-                print("released \(result.agent): \(report.processes.count) processes (\(terminated) terminated, \(killed) killed), \(report.skipped.count) skipped, \(report.survivors.count) survivors in \(String(format: "%.2f", report.durationSeconds))s")
+                print("released \(TerminalSafe.escape(result.agent)): \(report.processes.count) processes (\(terminated) terminated, \(killed) killed), \(report.skipped.count) skipped, \(report.survivors.count) survivors in \(String(format: "%.2f", report.durationSeconds))s")
                 if let cgroup = report.cgroup {
                     let how = cgroup.killed ? "cgroup.kill" : "not killed whole"
-                    print("  cgroup \(cgroup.path): \(how), \(cgroup.removed ? "removed" : "kept")" + (cgroup.note.map { " (\($0))" } ?? ""))
+                    print("  cgroup \(TerminalSafe.escape(cgroup.path)): \(how), \(cgroup.removed ? "removed" : "kept")" + (cgroup.note.map { " (\(TerminalSafe.escape($0)))" } ?? ""))
                 }
-                for skip in report.skipped { print("  skipped pid \(skip.pid) (\(skip.comm ?? "?")): \(skip.reason.rawValue)") }
+                for skip in report.skipped { print("  skipped pid \(skip.pid) (\(TerminalSafe.escape(skip.comm ?? "?"))): \(skip.reason.rawValue)") }
                 for survivor in report.survivors { print("  SURVIVOR pid \(survivor.pid)") }
             }
             if !report.clean { throw CLIError("\(report.survivors.count) processes survived the release of \(result.agent)", exitCode: 6) }

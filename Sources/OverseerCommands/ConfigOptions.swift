@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OverseerDisplay
 import OverseerClient
 import OverseerConfig
 
@@ -71,11 +72,11 @@ extension AsyncParsableCommand {
         do {
             try await body()
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("overseer: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("overseer: \(TerminalSafe.escape(error.message, keepingNewlines: true))\n".utf8))
             throw ExitCode(error.exitCode)
         } catch let error as SupervisorCallError {
             let error = CLIError(error)
-            FileHandle.standardError.write(Data("overseer: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("overseer: \(TerminalSafe.escape(error.message, keepingNewlines: true))\n".utf8))
             throw ExitCode(error.exitCode)
         }
     }

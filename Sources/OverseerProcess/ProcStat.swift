@@ -29,8 +29,18 @@ public struct ProcStat: Sendable, Equatable {
     public var startTime: UInt64
     /// Effective uid (owner of the /proc/PID/stat file).
     public var uid: UInt32
+    /// The kernel's per-task flags (field 9, `PF_*`).
+    public var flags: UInt32
 
-    public init(pid: Int32, comm: String, state: ProcessState, ppid: Int32, pgid: Int32, sid: Int32, ttyNr: Int32, startTime: UInt64, uid: UInt32) {
+    /// `PF_KTHREAD`: the task is a kernel thread (kthreadd included).
+    public static let kernelThreadFlag: UInt32 = 0x0020_0000
+
+    /// Whether this is a kernel thread, by the kernel's own flag (never by name: any process
+    /// can call itself `kworker/0:1`). Kernel threads and kthreadd are never signalled.
+    public var isKernelThread: Bool { flags & Self.kernelThreadFlag != 0 }
+
+    public init(pid: Int32, comm: String, state: ProcessState, ppid: Int32, pgid: Int32, sid: Int32, ttyNr: Int32, startTime: UInt64, uid: UInt32, flags: UInt32 = 0) {
+        self.flags = flags
         self.pid = pid
         self.comm = comm
         self.state = state
@@ -88,10 +98,11 @@ public struct ProcStat: Sendable, Equatable {
               let pgid = Int32(exactly: parseSigned(field(5))),
               let sid = Int32(exactly: parseSigned(field(6))),
               let tty = Int32(exactly: parseSigned(field(7))),
+              let flags = UInt32(exactly: parseSigned(field(9))),
               let startTime = UInt64(exactly: parseSigned(field(22))) else { return nil }
         return ProcStat(
             pid: pid, comm: comm, state: ProcessState(byte: stateField.first!), ppid: ppid, pgid: pgid,
-            sid: sid, ttyNr: tty, startTime: startTime, uid: 0
+            sid: sid, ttyNr: tty, startTime: startTime, uid: 0, flags: flags
         )
     }
 

@@ -75,7 +75,7 @@ enum FactoryCandidates {
             for process in agent.processes ?? [] where process.agentName == nil || process.agentName == agent.name {
                 let processPID = Int32(process.pid)
                 if let text = process.startTime, !text.isEmpty {
-                    claims.append(.lstart(pid: processPID, text: text))
+                    claims.append(.lstart(pid: processPID, text: text, cmdline: process.cmdline?.arguments))
                 } else {
                     claims.append(.bare(pid: processPID))
                 }

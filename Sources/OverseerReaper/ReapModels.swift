@@ -6,15 +6,17 @@ import OverseerProcess
 public enum RootClaim: Sendable, Equatable {
     /// pid + start time + boot id: provable.
     case identity(ProcessIdentity)
-    /// pid + `ps -o lstart=` text (factory registries): provable to the second.
-    case lstart(pid: Int32, text: String)
+    /// pid + `ps -o lstart=` text (factory registries): provable to the second, so accepted
+    /// only when the recorded command line matches too (without one: when the live command
+    /// line names the agent), since a pid can be recycled within the same second.
+    case lstart(pid: Int32, text: String, cmdline: [String]?)
     /// A bare pid: accepted only when the process's command line names the agent.
     case bare(pid: Int32)
 
     var pid: Int32 {
         switch self {
         case .identity(let identity): identity.pid
-        case .lstart(let pid, _), .bare(let pid): pid
+        case .lstart(let pid, _, _), .bare(let pid): pid
         }
     }
 }
@@ -38,12 +40,36 @@ public struct ReapCandidate: Sendable {
     }
 }
 
+/// Why the reaper did not take a live process for a candidate's. Reported in `skipped`;
+/// `protected pid` always wins over any other reason.
+public enum ReapRefusal: String, Sendable, Equatable {
+    /// On the protected list (brokers, the reaper and its ancestors, live supervisors, pid 1).
+    case protectedPID = "protected pid"
+    /// The pid is held by another process than the one recorded (start time or command line differ).
+    case identityMismatch = "identity mismatch"
+    /// A kernel thread or kthreadd (PF_KTHREAD): never signalled.
+    case kernelThread = "kernel thread"
+    /// A live `overseer serve`, or a process in its tree.
+    case liveSupervisor = "live supervisor"
+    /// Carries another agent's OVERSEER_AGENT_ID, lives in another agent's cgroup, or is in
+    /// the tree of another registry entry.
+    case otherAgent = "another agent's process"
+}
+
+/// A live process the resolver refused, and why.
+struct Refusal: Equatable {
+    let pid: Int32
+    let identity: ProcessIdentity?
+    let comm: String?
+    let reason: ReapRefusal
+}
+
 /// What resolving a candidate against /proc found.
 enum Resolution {
     /// Live root processes to kill.
-    case roots([ProcessIdentity], skipped: [SkippedProcess])
+    case roots([ProcessIdentity], skipped: [Refusal])
     /// Nothing of the agent is alive: its tree is gone.
-    case gone(skipped: [SkippedProcess])
+    case gone(skipped: [Refusal])
     /// Several unrelated processes match its name: killing any could be a wrong kill.
     case ambiguous([Int32])
 }

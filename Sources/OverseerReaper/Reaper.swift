@@ -120,18 +120,23 @@ public struct Reaper: Sendable {
         return report
     }
 
-    /// Everything never to be signalled in this pass.
-    func protectedSet(ownerPIDs: Set<Int32>) -> Set<Int32> {
+    /// Everything never to be signalled in this pass: configured pids and pidfiles, the
+    /// registry's live owners, the reaper and its ancestors, and every live supervisor.
+    func protectedSet(ownerPIDs: Set<Int32>, supervisors: Set<Int32>) -> Set<Int32> {
         let pidfiles = ProtectedPIDs.fromPidfiles(options.protectedPidfiles)
         for problem in pidfiles.problems { logger.warning("\(problem)") }
-        return Set(options.protectedPIDs).union(pidfiles.pids).union(ownerPIDs).union(ProtectedPIDs.callerAndAncestors())
+        return Set(options.protectedPIDs).union(pidfiles.pids).union(ownerPIDs).union(supervisors).union(ProtectedPIDs.callerAndAncestors())
     }
 
     /// Resolves and kills (or plans) each reapable candidate.
     func act(on candidates: [ReapCandidate], ownerPIDs: Set<Int32>, report: inout ReapReport) -> [(ReapCandidate, Outcome)] {
-        let protected = protectedSet(ownerPIDs: ownerPIDs)
-        let resolver = Resolver(snapshot: ProcessSnapshot.capture(), protected: protected)
-        let engine = KillEngine(options: KillOptions(graceSeconds: options.graceSeconds, protected: protected, reapOwnChildren: true))
+        let snapshot = ProcessSnapshot.capture()
+        let supervisors = LiveSupervisors.find(in: snapshot, reapable: candidates.filter(\.reapable)).union(ownerPIDs)
+        let protected = protectedSet(ownerPIDs: ownerPIDs, supervisors: supervisors)
+        let resolver = Resolver(snapshot: snapshot, protected: protected, candidates: candidates, supervisors: supervisors)
+        // Kernel threads are never signalled, whatever reaches the engine.
+        let kernelThreads = Set(snapshot.processes.values.filter(\.isKernelThread).map(\.pid))
+        let engine = KillEngine(options: KillOptions(graceSeconds: options.graceSeconds, protected: protected.union(kernelThreads), reapOwnChildren: true))
         var work: [(ReapCandidate, KillTarget)] = []
         var outcomes: [(ReapCandidate, Outcome)] = []
         for candidate in candidates {
@@ -152,9 +157,7 @@ public struct Reaper: Sendable {
                 }
                 outcomes.append((candidate, .gone))
             case .ambiguous(let pids):
-                let reason = "ambiguous: \(pids.count) unrelated processes carry --agent-name \(candidate.name) (\(pids.map(String.init).joined(separator: ",")))"
-                logger.warning("not reaped", metadata: ["agent": "\(candidate.name)", "reason": "\(reason)"])
-                outcomes.append((candidate, .unresolved(reason)))
+                outcomes.append((candidate, .unresolved(ambiguity(candidate, pids))))
             }
         }
         if options.dryRun {
@@ -180,20 +183,46 @@ public struct Reaper: Sendable {
                     "removed": "\(cgroup.removed)", "note": "\(cgroup.note ?? "")",
                 ])
             }
-            for survivor in kill.survivors {
+            var survivors = kill.survivors
+            if kill.clean {
+                // Seen gone only when nothing the pass can attribute to the agent still runs.
+                switch resolver.leftovers(of: candidate) {
+                case .roots(let left, _): survivors += left.filter { identity in !survivors.contains(identity) }
+                case .ambiguous(let pids):
+                    outcomes.append((candidate, .unresolved(ambiguity(candidate, pids))))
+                    continue
+                case .gone: break
+                }
+            }
+            for survivor in survivors {
                 report.survivors.append(ReapSurvivor(agent: candidate.name, identity: survivor))
                 logger.error("survivor", metadata: ["agent": "\(candidate.name)", "pid": "\(survivor.pid)"])
             }
-            outcomes.append((candidate, kill.clean ? .reaped : .survivors))
+            // Only what the engine proved part of the tree becomes a root; a name match is found again by name.
+            outcomes.append((candidate, survivors.isEmpty ? .reaped : .survivors(kill.survivors)))
         }
         return outcomes
     }
 
+    func ambiguity(_ candidate: ReapCandidate, _ pids: [Int32]) -> String {
+        let reason = "ambiguous: \(pids.count) unrelated processes carry --agent-name \(candidate.name) (\(pids.map(String.init).joined(separator: ",")))"
+        logger.warning("not reaped", metadata: ["agent": "\(candidate.name)", "reason": "\(reason)"])
+        return reason
+    }
+
     func record(_ skipped: [SkippedProcess], agent: String, into report: inout ReapReport) {
-        for skip in skipped {
-            report.skipped.append(ReapSkip(agent: agent, pid: skip.pid, reason: skip.reason.rawValue))
-            logger.notice("skipped", metadata: ["agent": "\(agent)", "pid": "\(skip.pid)", "reason": "\(skip.reason.rawValue)"])
-        }
+        for skip in skipped { record(pid: skip.pid, reason: skip.reason.rawValue, agent: agent, into: &report) }
+    }
+
+    func record(_ refused: [Refusal], agent: String, into report: inout ReapReport) {
+        for refusal in refused { record(pid: refusal.pid, reason: refusal.reason.rawValue, agent: agent, into: &report) }
+    }
+
+    /// One skip line per (agent, pid): the first reason given wins (the resolver's, protected first).
+    func record(pid: Int32, reason: String, agent: String, into report: inout ReapReport) {
+        guard !report.skipped.contains(where: { $0.agent == agent && $0.pid == pid }) else { return }
+        report.skipped.append(ReapSkip(agent: agent, pid: pid, reason: reason))
+        logger.notice("skipped", metadata: ["agent": "\(agent)", "pid": "\(pid)", "reason": "\(reason)"])
     }
 
     /// Re-reads the registry under its lock and removes exactly the entries whose trees are
@@ -211,8 +240,13 @@ public struct Reaper: Sendable {
                 case .reaped, .gone:
                     document.agents.remove(at: index)
                     consumed.append(candidate.name)
-                case .survivors:
+                case .survivors(let survivors):
+                    // Kept, with what survived as roots: the next pass looks for exactly those
+                    // even when they carry no marker and live in no cgroup.
                     document.agents[index].reapAttempts += 1
+                    for survivor in survivors where !document.agents[index].roots.contains(survivor) {
+                        document.agents[index].roots.append(survivor)
+                    }
                 case .unresolved(let reason):
                     document.agents[index].reapAttempts += 1
                     let first = document.agents[index].firstUnresolvedAt ?? now
@@ -234,7 +268,8 @@ public struct Reaper: Sendable {
     }
 
     enum Outcome {
-        case reaped, gone, survivors
+        case reaped, gone
+        case survivors([ProcessIdentity])
         case unresolved(String)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OverseerDisplay
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,8 +30,10 @@ public struct JournalLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }.joined(separator: " ")
-        let message = "\(event.message)" + (fields.isEmpty ? "" : " " + fields)
+        // Names and command lines in a message or a value are the agents' text: escaped, so a
+        // line can neither be split in two nor carry escape sequences to whoever reads it.
+        let fields = merged.sorted { $0.key < $1.key }.map { "\(TerminalSafe.escape($0.key))=\(Self.quote(TerminalSafe.escape("\($0.value)")))" }.joined(separator: " ")
+        let message = TerminalSafe.escape("\(event.message)") + (fields.isEmpty ? "" : " " + fields)
         let line: String
         if toJournal {
             line = "<\(Self.priority(event.level))>\(message)\n"

@@ -128,6 +128,11 @@ final class CgroupSupervisorTests: SupervisorTestCase {
         XCTAssertTrue(TestProcesses.isAlive(supervisor.pid), "the supervisor is protected")
     }
 
+    /// The restarted-supervisor name clash (see `NameClashScenario`) with agent cgroups.
+    func testARestartedSupervisorsAgentsAreNeverTakenForTheDeadOnesByName() async throws {
+        try await NameClashScenario.run(supervisor, arguments: ["--kill-grace", "2"] + supervisorArguments, environment: supervisorEnvironment)
+    }
+
     func testAnUnusableCgroupRootIsAClearStartupError() throws {
         let other = try SupervisorProcessAttempt.run(arguments: ["--cgroup-root", subtree.path + "/missing"])
         XCTAssertNotEqual(other.status, 0)

@@ -137,3 +137,34 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker), [pid])
     }
 }
+
+/// Kernel threads are recognised by the kernel's PF_KTHREAD flag, never by name.
+final class KernelThreadTests: XCTestCase {
+    func testFlagsFieldIsParsed() throws {
+        let kernel = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 18446744073709551615\n"
+        let stat = try XCTUnwrap(ProcStat.parse(Array(kernel.utf8)))
+        XCTAssertEqual(stat.flags, 2_129_984)
+        XCTAssertTrue(stat.isKernelThread)
+        let user = "4242 (kworker/0:1) S 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0 0\n"
+        XCTAssertFalse(try XCTUnwrap(ProcStat.parse(Array(user.utf8))).isKernelThread, "a name proves nothing")
+    }
+
+    func testRealKernelThreadsAndAProcessNamedLikeOne() throws {
+        let snapshot = ProcessSnapshot.capture()
+        let kernel = snapshot.processes.values.filter(\.isKernelThread)
+        if let kthreadd = snapshot[2], kthreadd.ppid == 0 {
+            XCTAssertTrue(kthreadd.isKernelThread, "kthreadd carries PF_KTHREAD")
+            XCTAssertTrue(kernel.allSatisfy { $0.pid == 2 || $0.ppid == 2 }, "every kernel thread is kthreadd's child")
+            XCTAssertGreaterThan(kernel.count, 1)
+        }
+        XCTAssertFalse(try ProcStat.read(pid: getpid()).isKernelThread)
+        // A user process calling itself kthreadd is not one.
+        let directory = TestProcesses.temporaryDirectory()
+        defer { TestProcesses.removeDirectory(directory) }
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: directory + "/kthreadd")
+        let impostor = try spawnPlain(argv: [directory + "/kthreadd", "600"], environment: [:])
+        defer { TestProcesses.killAll([impostor]) }
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 5) { (try? ProcStat.read(pid: impostor))?.comm == "kthreadd" })
+        XCTAssertFalse(try ProcStat.read(pid: impostor).isKernelThread)
+    }
+}
