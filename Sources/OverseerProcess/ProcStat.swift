@@ -52,11 +52,10 @@ public struct ProcStat: Sendable, Equatable {
         self.uid = uid
     }
 
-    /// Whether `pid` exists now and has not exited (zombies count as exited, except a zombie
-    /// leader whose other threads still run).
+    /// Whether `pid` exists now and has not exited (zombies count as exited).
     public static func isRunning(pid: Int32) -> Bool {
         guard let stat = try? read(pid: pid) else { return false }
-        return !stat.state.isExited || ThreadGroup.presenceOfExitedLeader(pid: pid) == .alive
+        return !stat.state.isExited
     }
 
     /// Reads /proc/PID/stat now.
