@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerWire", "OverseerDisplay", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
+                "COverseerSys", "CSystemd", "OverseerWire", "OverseerDisplay", "OverseerSystem", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -23,6 +23,17 @@ final class NotifySocket {
 
     deinit { close(fd) }
 
+    /// The messages waiting now, without blocking.
+    func receiveWaiting() -> [String] {
+        var messages: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n <= 0 { return messages }
+            messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
+        }
+    }
+
     /// Messages received until `stop` returns true for one of them, or the timeout passes.
     func receive(timeout: Double, until stop: (String) -> Bool) -> [String] {
         var messages: [String] = []
@@ -64,8 +75,36 @@ final class SystemdNotifyTests: XCTestCase {
         kill(supervisor.pid, SIGTERM)
         let stopping = notify.receive(timeout: 10) { $0.contains("STOPPING=1") }
         XCTAssertTrue(stopping.contains { $0.contains("STOPPING=1") }, "\(stopping)")
-        let status2 = TestProcesses.reap(supervisor.pid, timeout: 20)
-        XCTAssertEqual(status2, 0, "clean exit after SIGTERM")
+        // systemd keeps reading while the service stops; so does this test.
+        var exitStatus: Int32?
+        _ = TestProcesses.waitUntil(timeout: 20, interval: 0.05) {
+            _ = notify.receiveWaiting()
+            exitStatus = TestProcesses.reap(supervisor.pid, timeout: 0)
+            return exitStatus != nil
+        }
+        XCTAssertEqual(exitStatus, 0, "clean exit after SIGTERM; log:\n\(supervisor.log_())")
+    }
+
+    /// A service manager that stops reading (its queue holds about ten datagrams) must not
+    /// wedge the supervisor: with libsystemd's blocking send, the eleventh watchdog ping
+    /// blocked forever and SIGTERM never finished.
+    func testANotifySocketNobodyReadsDoesNotWedgeTheSupervisor() async throws {
+        let directory = TestProcesses.temporaryDirectory()
+        defer { TestProcesses.removeDirectory(directory) }
+        let notify = try NotifySocket(path: directory + "/notify")
+        let supervisor = try SupervisorProcess(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "20000"])
+        defer { supervisor.stop(); supervisor.removeFiles() }
+        // A ping every 10 ms: wait until far more than a full queue's worth were due.
+        let start = Date()
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 30, interval: 0.1) { Date().timeIntervalSince(start) > 2 && supervisor.log_().contains("watchdog enabled") })
+        let health = try await supervisor.client.send(.get("/healthz"))
+        XCTAssertEqual(health.status, 200, "the API still answers with the notify queue full")
+        kill(supervisor.pid, SIGTERM)
+        let status = TestProcesses.reap(supervisor.pid, timeout: 20)
+        XCTAssertEqual(status, 0, "clean exit after SIGTERM with nobody reading; log:\n\(supervisor.log_())")
+        // What did arrive is well-formed: READY=1 first, then pings.
+        let queued = notify.receiveWaiting()
+        XCTAssertTrue(queued.first?.contains("READY=1") == true, "\(queued)")
     }
 
     func testNoWatchdogPingsWithoutWatchdogUsec() throws {
