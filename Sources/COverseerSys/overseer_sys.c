@@ -217,3 +217,12 @@ int ov_thread_set_idle_priority(void) {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     return sched_setscheduler(tid, SCHED_IDLE, &param) == 0 ? 0 : -errno;
 }
+
+int ov_thread_id(void) {
+    return (int)syscall(SYS_gettid);
+}
+
+int ov_thread_set_normal_priority(int tid) {
+    struct sched_param param = { .sched_priority = 0 };
+    return sched_setscheduler((pid_t)tid, SCHED_OTHER, &param) == 0 ? 0 : -errno;
+}

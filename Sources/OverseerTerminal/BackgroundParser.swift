@@ -14,7 +14,8 @@ import Glibc
 /// (`TerminalScreen.catchUp`), at the reader's own priority.
 ///
 /// `schedule` is cheap enough for the drain path: a lock and a set insert, and a semaphore
-/// signal only when the thread sleeps. After waking the thread waits `batchDelay` so a burst
+/// signal only when the thread sleeps. A reader that has to wait for a screen the thread is
+/// parsing lifts it to normal priority until it lets go (`ParserPriority`). After waking the thread waits `batchDelay` so a burst
 /// of small reads is parsed in one catch-up (the answers to terminal queries wait that long).
 public final class BackgroundParser: Sendable {
     /// The parser the supervisor uses.
@@ -71,14 +72,18 @@ public final class BackgroundParser: Sendable {
                 if batchDelayMicroseconds > 0 { usleep(batchDelayMicroseconds) }
                 continue
             }
-            for screen in batch { screen.catchUp() }
+            for screen in batch { ParserPriority.shared.parsing { screen.catchUp() } }
         }
     }
 
     /// A failure leaves normal priority (still correct, only less polite to the drains).
     private func lowerPriority() {
-        _ = ov_thread_set_idle_priority()
+        _ = ParserPriority.shared.lowerCurrentThread()
     }
+
+    /// How many times, in this process, a reader found a screen's lock held by a parser
+    /// thread and lifted it to normal priority until it let go (`ParserPriority`).
+    public static var priorityLifts: Int { ParserPriority.shared.lifts }
 }
 
 /// The parser's thread (plain pthreads: this module does not use Foundation).

@@ -66,11 +66,19 @@ public final class TerminalScreen: Sendable {
 
     /// Parses whatever the source holds past what was parsed (nothing when not connected).
     public func catchUp() {
-        lock.withLock { fed in pull(&fed) }
+        locked { fed in pull(&fed) }
+    }
+
+    /// Runs `body` under the lock; when it is taken (perhaps by the idle-priority parser in
+    /// the middle of a catch-up) the parser is lifted to normal priority before waiting.
+    private func locked<Result: Sendable>(_ body: (inout Fed) -> Result) -> Result {
+        if let result = lock.withLockIfAvailable({ fed in body(&fed) }) { return result }
+        ParserPriority.shared.readerBlocked()
+        return lock.withLock { fed in body(&fed) }
     }
 
     /// Bytes the source had dropped before the screen could parse them.
-    public var missedBytes: UInt64 { lock.withLock { $0.missed } }
+    public var missedBytes: UInt64 { locked { $0.missed } }
 
     private func pull(_ fed: inout Fed) {
         guard let source = fed.source else { return }
@@ -110,7 +118,7 @@ public final class TerminalScreen: Sendable {
 
     /// What a person looking at the terminal sees now.
     public func snapshot() -> ScreenSnapshot {
-        lock.withLock { fed in
+        locked { fed in
             pull(&fed)
             engine.parsePending()
             return engine.snapshot()
@@ -119,7 +127,7 @@ public final class TerminalScreen: Sendable {
 
     /// The snapshot and up to `scrollback` lines above it, taken together (no output between them).
     public func snapshot(scrollback count: Int) -> (snapshot: ScreenSnapshot, scrollback: [String]) {
-        lock.withLock { fed in
+        locked { fed in
             pull(&fed)
             engine.parsePending()
             return (engine.snapshot(), count > 0 ? engine.scrollback.last(count) : [])
@@ -129,7 +137,7 @@ public final class TerminalScreen: Sendable {
     /// Up to `count` of the newest lines that scrolled off the top of the main screen, oldest
     /// first (the alternate screen has none, as in xterm and tmux).
     public func scrollback(_ count: Int) -> [String] {
-        lock.withLock { fed in
+        locked { fed in
             pull(&fed)
             engine.parsePending()
             return engine.scrollback.last(count)
@@ -138,7 +146,7 @@ public final class TerminalScreen: Sendable {
 
     /// Follows a resize of the PTY (call it with the same size given to the PTY).
     public func resize(rows: Int, cols: Int) {
-        lock.withLock { fed in
+        locked { fed in
             pull(&fed)
             engine.resize(rows: rows, cols: cols)
         }
@@ -146,7 +154,7 @@ public final class TerminalScreen: Sendable {
 
     /// Bytes that draw the current screen on a fresh terminal at once: see `ScreenRepaint`.
     public func repaint() -> [UInt8] {
-        lock.withLock { fed in
+        locked { fed in
             pull(&fed)
             engine.parsePending()
             return ScreenRepaint.bytes(for: engine)
@@ -164,7 +172,7 @@ public final class TerminalScreen: Sendable {
     /// unfinished CSI, which libvterm executes at once, would then be executed twice; programs
     /// do not send those.)
     public func repaintWithOffset() -> (bytes: [UInt8], fedBytes: UInt64) {
-        lock.withLock { fed in
+        locked { fed in
             pull(&fed)
             engine.parsePending()
             let unapplied = fed.carry.count + engine.tracker.unfinishedSequenceLength
@@ -173,7 +181,7 @@ public final class TerminalScreen: Sendable {
     }
 
     /// Bytes fed so far.
-    public var fedBytes: UInt64 { lock.withLock { $0.count } }
+    public var fedBytes: UInt64 { locked { $0.count } }
 
     /// How many bytes at the end of `tail` begin a UTF-8 character still missing its last bytes.
     static func partialCharacterLength(_ tail: UnsafeBufferPointer<UInt8>) -> Int {

@@ -75,4 +75,55 @@ final class BackgroundParserTests: XCTestCase {
         let schedIdle = 5
         XCTAssertTrue(policies.contains(schedIdle), "no thread of this process runs SCHED_IDLE: policies \(Set(policies))")
     }
+
+    /// The scheduling policy of thread `tid` of this process (0 SCHED_OTHER, 5 SCHED_IDLE).
+    static func policy(ofThread tid: Int32) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 38 ? Int(fields[38]) : nil
+    }
+
+    /// The calling thread's id, from /proc/thread-self ("PID/task/TID").
+    static func currentThreadID() -> Int32? {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")).flatMap { Int32($0.split(separator: "/").last ?? "") }
+    }
+
+    /// A reader that needs a screen the idle-priority parser is in the middle of parsing lifts
+    /// the parser to normal priority (on a busy machine it could wait seconds for CPU time
+    /// otherwise), and the parser returns to SCHED_IDLE when it lets go. The source holds the
+    /// parser inside the screen's lock until the reader has lifted it (bounded, so a missing
+    /// lift fails instead of hanging).
+    func testAReaderBlockedByTheParserLiftsItToNormalPriorityUntilItLetsGo() {
+        let ring = OutputRing(capacity: 1 << 16)
+        ring.append(Array("parsed by the idle thread".utf8))
+        let inside = DispatchSemaphore(value: 0)
+        struct Seen { var parser: Int32?; var policyWhileLifted: Int?; var lifted = false }
+        let seen = Mutex(Seen())
+        let liftsBefore = BackgroundParser.priorityLifts
+        let screen = TerminalScreen(rows: 3, cols: 40)
+        screen.connect(source: { from, limit in
+            if seen.withLock({ $0.parser == nil }) {
+                let me = Self.currentThreadID()
+                seen.withLock { $0.parser = me }
+                inside.signal()
+                let deadline = Date().addingTimeInterval(20)
+                while BackgroundParser.priorityLifts == liftsBefore, Date() < deadline { usleep(500) }
+                let policy = me.flatMap { Self.policy(ofThread: $0) }
+                seen.withLock { $0.policyWhileLifted = policy; $0.lifted = BackgroundParser.priorityLifts > liftsBefore }
+            }
+            let chunk = ring.read(from: from, limit: limit)
+            return (chunk.bytes, chunk.next, chunk.dropped)
+        }, replies: { _ in })
+        BackgroundParser.shared.schedule(screen)
+        XCTAssertEqual(inside.wait(timeout: .now() + 20), .success, "the parser started the catch-up")
+        let parser = try? XCTUnwrap(seen.withLock { $0.parser })
+        XCTAssertEqual(parser.flatMap { Self.policy(ofThread: $0) }, 5, "the parser parses at SCHED_IDLE")
+        // The reader finds the lock taken, lifts the parser, then waits for it.
+        XCTAssertEqual(screen.snapshot().lines.first, "parsed by the idle thread")
+        XCTAssertTrue(seen.withLock { $0.lifted }, "the reader lifted the parser")
+        XCTAssertEqual(seen.withLock { $0.policyWhileLifted }, 0, "lifted to SCHED_OTHER while it held the lock")
+        XCTAssertEqual(BackgroundParser.priorityLifts, liftsBefore + 1)
+        if let parser { eventually("the parser is back at SCHED_IDLE") { Self.policy(ofThread: parser) == 5 } }
+    }
 }

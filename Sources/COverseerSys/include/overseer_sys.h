@@ -24,6 +24,13 @@ int ov_pty_line_discipline(int fd, int *flags, int *foreground);
  * wants). 0, or -errno. */
 int ov_thread_set_idle_priority(void);
 
+/* The calling thread's id (gettid). */
+int ov_thread_id(void);
+
+/* Schedule thread `tid` of this process as SCHED_OTHER again (lifts a SCHED_IDLE thread).
+ * 0, or -errno (EPERM without CAP_SYS_NICE and a RLIMIT_NICE that allows it). */
+int ov_thread_set_normal_priority(int tid);
+
 /* Put a terminal into raw mode, saving the old settings into an opaque buffer of at
  * least ov_termios_size() bytes; restore them with ov_tty_restore. */
 size_t ov_termios_size(void);
