@@ -30,11 +30,14 @@ final class ClientReachTests: XCTestCase {
             ["spawn", "w", "--socket", directory + "/gone.sock", "--", "true"],
             ["send", "w", "hello", "--socket", directory + "/gone.sock"],
         ]
+        // What merely starting the binary costs on this machine now (a usage error, no socket
+        // touched): on a loaded machine the bound below grows by that, never to a retry's 30 s.
+        let (_, startup) = try overseer(["ps", "--socket", "/nonexistent", "--retry-timeout=-1"])
         for arguments in cases {
             let (result, seconds) = try overseer(arguments)
             let socket = arguments[arguments.firstIndex(of: "--socket")! + 1]
             XCTAssertEqual(result.status, 3, "\(arguments): \(result.stderr)")
-            XCTAssertLessThan(seconds, 1, "\(arguments) took \(seconds) s")
+            XCTAssertLessThan(seconds, max(1, startup + 0.5), "\(arguments) took \(seconds) s (starting the binary: \(startup) s)")
             XCTAssertTrue(result.stderr.contains("no supervisor socket at \(socket)"), result.stderr)
             XCTAssertFalse(result.stderr.contains("waiting"), result.stderr)
         }
@@ -56,7 +59,7 @@ final class ClientReachTests: XCTestCase {
         let (once, seconds) = try overseer(["ps", "--socket", socket, "--retry-timeout", "0"])
         XCTAssertEqual(once.status, 3, once.stderr)
         XCTAssertFalse(once.stderr.contains("waiting"), once.stderr)
-        XCTAssertLessThan(seconds, 1)
+        XCTAssertLessThan(seconds, 5, "one try, no retries")
     }
 
     func testUsageErrorsExit64() throws {
