@@ -17,12 +17,17 @@ struct ReapCommand: AsyncParsableCommand {
         heartbeat is older than stale_after_seconds. Also reads a factory-sdk registry (--registry, \
         --heartbeat) without ever rewriting it. Never signals protected pids, kernel threads, live \
         supervisors, or, by --agent-name, another agent's processes (each reported in skipped, \
-        with its reason). Exit codes: 0 clean; 1 error; 2 survivors; \
-        3 unresolved entries; 4 registry refused (untrusted, or corrupt and moved aside).
+        with its reason). The registry is registry_path, by default <state_dir>/registry.json: \
+        pass the --state-dir the supervisor was started with, or --registry. --dry-run reads the \
+        registry without its lock and creates, moves, locks and signals nothing. Exit codes: \
+        0 clean; 1 error; 2 survivors; 3 unresolved entries; 4 registry refused (untrusted, or \
+        corrupt: moved aside, or left in place by --dry-run); 5 no registry at the path looked at; \
+        64 usage error.
         """
     )
 
     @OptionGroup var config: ConfigFileOption
+    @Option(name: .customLong("state-dir"), help: "The supervisor's state directory (state_dir): its registry is <state-dir>/registry.json unless --registry is given.") var stateDir: String?
     @Option(help: "Registry to read (registry_path).") var registry: String?
     @Option(help: "A factory-sdk heartbeat file (default: the registry's heartbeatPath).") var heartbeat: String?
     @Option(name: .customLong("protect-pid"), help: "Never signal this pid (repeatable).") var protectPIDs: [Int32] = []
@@ -33,14 +38,16 @@ struct ReapCommand: AsyncParsableCommand {
 
     func run() async throws {
         var flags: [String: FlagValue] = [:]
+        if let stateDir { flags["state_dir"] = FlagValue(stateDir, flag: "--state-dir") }
         if let registry { flags["registry_path"] = FlagValue(registry, flag: "--registry") }
         if let killGrace { flags["kill_grace_seconds"] = FlagValue(killGrace, flag: "--kill-grace") }
         let resolved: ResolvedConfig
         do {
             resolved = try config.load(flags: flags)
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("overseer reap: \(error.message)\n".utf8))
-            throw ExitCode(ReapExit.refusedInput.rawValue)
+            // A bad flag is a usage error (64); a bad file or environment variable an error (1).
+            FileHandle.standardError.write(Data("overseer reap: \(TerminalSafe.escape(error.message))\n".utf8))
+            throw ExitCode(error.exitCode)
         }
         let effective = resolved.config
         let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
@@ -78,8 +85,24 @@ struct ReapCommand: AsyncParsableCommand {
         } else {
             Self.printHuman(report)
         }
+        if report.format == "none" {
+            FileHandle.standardError.write(Data("overseer reap: warning: \(Self.noRegistryWarning(report.registry, sources: resolved))\n".utf8))
+            throw ExitCode(ReapExit.noRegistry.rawValue)
+        }
         if !report.survivors.isEmpty { throw ExitCode(ReapExit.survivors.rawValue) }
         if !report.unresolved.isEmpty { throw ExitCode(ReapExit.unresolved.rawValue) }
+    }
+
+    /// What to say when the registry looked at does not exist: the path and where it came from.
+    static func noRegistryWarning(_ path: String, sources: ResolvedConfig) -> String {
+        let origin: String
+        if let source = sources.source(of: "registry_path"), source != .defaultValue {
+            origin = "registry_path from \(source)"
+        } else {
+            origin = "<state_dir>/registry.json, state_dir from \(sources.source(of: "state_dir") ?? .defaultValue)"
+        }
+        return "no registry at \(TerminalSafe.escape(path)) (\(origin)); nothing to reap. "
+            + "A supervisor started with --state-dir DIR keeps it at DIR/registry.json: pass the same --state-dir, or --registry PATH."
     }
 
     /// The report for people. Agent names and process names come from registries and from

@@ -46,14 +46,15 @@ public enum ClientError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 
-    /// True when trying again shortly may succeed: the supervisor may be starting
-    /// (socket missing or refusing) or restarting (connection reset).
+    /// True when trying again shortly may succeed: the socket exists but refuses (a supervisor
+    /// starting, or a full backlog) or the supervisor is restarting (connection reset). A
+    /// missing socket is not: no supervisor is there, and waiting for one only hides that.
     ///
     /// A reset can also happen after a request was processed, so only retry requests that are safe to repeat.
     public var isRetryable: Bool {
         switch self {
-        case .socketMissing, .connectionRefused, .connectionReset: return true
-        case .permissionDenied, .timeout, .cancelled, .protocolError: return false
+        case .connectionRefused, .connectionReset: return true
+        case .socketMissing, .permissionDenied, .timeout, .cancelled, .protocolError: return false
         }
     }
 

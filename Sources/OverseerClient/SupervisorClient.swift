@@ -4,16 +4,22 @@ import OverseerWire
 /// Typed calls to the supervisor's control API, speaking `OverseerWire` types.
 ///
 /// Mutating calls carry this client's Idempotency-Key (one logical command, one key, reused
-/// by every retry of it) and are retried with backoff under that key while the supervisor is
-/// unreachable, restarting or answering 503, so each takes effect once however often it is
-/// sent. Reads are sent once.
+/// by every retry of it). Every call is retried with backoff while the socket refuses the
+/// connection, the connection is reset or the supervisor answers 503 (starting, restarting),
+/// for up to `retryWindow`, so a change takes effect once however often it is sent. A socket
+/// file that does not exist is never retried: no supervisor is there to wait for.
 public struct SupervisorClient: Sendable {
     public let http: UnixHTTPClient
     public let idempotencyKey: String
-    /// How long retries of a refused, reset or still-starting request go on.
+    /// How long retries of a refused, reset or still-starting request go on (zero: one try).
     public var retryWindow: Duration = .seconds(30)
     /// The limit on one exchange.
     public var timeout: Duration = .seconds(120)
+    /// Called once per call when it has been retrying for `waitNotice` without an answer, with
+    /// the socket path and `retryWindow` (the CLI prints its "waiting for the supervisor" line).
+    public var onWaiting: (@Sendable (_ socketPath: String, _ window: Duration) -> Void)?
+    /// How long a call retries before `onWaiting` is called.
+    public var waitNotice: Duration = .seconds(1)
 
     public init(socketPath: String, idempotencyKey: String? = nil) {
         http = UnixHTTPClient(socketPath: socketPath)
@@ -150,7 +156,7 @@ public struct SupervisorClient: Sendable {
     public func acknowledgeCheckpoint(agent: String, generation: Int64) async throws(SupervisorCallError) {
         var request = ClientRequest.delete("/v1/commands/checkpoints/\(Self.segment(agent))/\(generation)")
         request.headers.append((APIHeader.idempotencyKey, idempotencyKey))
-        _ = try await sendRetrying(request)
+        _ = try await send(request, timeout: timeout)
     }
 
     // MARK: System
@@ -203,43 +209,47 @@ public struct SupervisorClient: Sendable {
             throw .unexpected(error.description)
         }
         request.headers.append((APIHeader.idempotencyKey, idempotencyKey))
-        return try Self.decode(try await sendRetrying(request))
+        return try Self.decode(try await send(request, timeout: timeout))
     }
 
-    /// Sends once; a non-2xx answer is a `.refused` error.
+    /// Sends `request` (each exchange limited to `timeout`), retrying while the supervisor is
+    /// unreachable but its socket exists, or answers 503, until `retryWindow` has passed;
+    /// a non-2xx answer is a `.refused` error.
     func send(_ request: ClientRequest, timeout: Duration) async throws(SupervisorCallError) -> ClientResponse {
-        let response: ClientResponse
-        do {
-            response = try await http.send(request, timeout: timeout)
-        } catch {
-            throw .unreachable(error)
-        }
-        guard response.isSuccess else { throw Self.refusal(response) }
-        return response
-    }
-
-    /// Sends, retrying under the same key while the supervisor is unreachable or answers 503.
-    func sendRetrying(_ request: ClientRequest) async throws(SupervisorCallError) -> ClientResponse {
-        let deadline = ContinuousClock.now + retryWindow
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deadline = started + retryWindow
         var pause: Duration = .milliseconds(100)
+        var noticed = false
         while true {
             let answer: ClientResponse?
             do {
                 answer = try await http.send(request, timeout: timeout)
             } catch {
-                guard error.isRetryable, ContinuousClock.now + pause < deadline else { throw .unreachable(error) }
+                guard error.isRetryable, clock.now < deadline else { throw .unreachable(error) }
                 answer = nil
             }
-            if let answer, answer.status != 503 || ContinuousClock.now + pause >= deadline {
+            if let answer, answer.status != 503 || clock.now >= deadline {
                 guard answer.isSuccess else { throw Self.refusal(answer) }
                 return answer
             }
+            // Sleep to the next try, but wake for the notice and for one last try at the deadline.
+            var nap = min(pause, clock.now.duration(to: deadline))
+            if !noticed {
+                let untilNotice = waitNotice - started.duration(to: clock.now)
+                if untilNotice <= .zero {
+                    noticed = true
+                    onWaiting?(http.socketPath, retryWindow)
+                } else {
+                    nap = min(nap, untilNotice)
+                }
+            }
             do {
-                try await Task.sleep(for: pause)
+                try await Task.sleep(for: max(nap, .zero))
             } catch {
                 throw .unreachable(.cancelled)
             }
-            pause = min(pause * 2, .seconds(2))
+            if nap >= pause { pause = min(pause * 2, .seconds(2)) }
         }
     }
 

@@ -10,7 +10,7 @@ struct SpawnCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
     @Argument(help: "Agent name (A-Z a-z 0-9 . _ -).") var name: String
-    @Option(help: "Working directory (default: the current one).") var cwd: String?
+    @Option(help: "Working directory (default: the current one; a relative path is taken from the current one).") var cwd: String?
     @Option(name: .customLong("env"), help: "Extra environment variable NAME=VALUE (repeatable).") var env: [String] = []
     @Option(name: .customLong("label"), help: "Label KEY=VALUE (repeatable).") var labels: [String] = []
     @Option(help: "Terminal rows.") var rows: UInt16?
@@ -28,13 +28,21 @@ struct SpawnCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let request = SpawnRequest(
-                name: name, argv: argv, cwd: cwd ?? FileManager.default.currentDirectoryPath,
+                name: name, argv: argv, cwd: Self.absolute(cwd),
                 env: try Self.pairs(env, what: "--env"), rows: rows, cols: cols, labels: try Self.pairs(labels, what: "--label"),
                 dispatch: dispatch, role: role, profile: profile, submitDelayMs: submitDelayMs
             )
             let info = try await options.client().spawn(request)
             if options.json { try printJSON(info) } else { print("spawned \(info.name): pid \(info.pid), incarnation \(info.incarnation)" + (info.agentState.map { ", profile \($0.profile)" } ?? "")) }
         }
+    }
+
+    /// `--cwd` as the supervisor needs it: absolute, a relative path taken from our own directory.
+    static func absolute(_ cwd: String?) -> String {
+        let here = FileManager.default.currentDirectoryPath
+        guard let cwd, !cwd.isEmpty else { return here }
+        if cwd.hasPrefix("/") { return cwd }
+        return (here == "/" ? "" : here) + "/" + cwd
     }
 
     static func pairs(_ items: [String], what: String) throws -> [String: String]? {

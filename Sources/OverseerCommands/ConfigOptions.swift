@@ -11,14 +11,24 @@ public struct ConfigFileOption: ParsableArguments {
 
     public init() {}
 
-    /// Loads defaults ← file ← OVERSEER_* environment ← flags.
+    /// Loads defaults ← file ← OVERSEER_* environment ← flags. A bad flag value (such as a
+    /// relative `--registry`) or a `--config` file that does not exist is a usage error (64);
+    /// a bad file or environment variable exits 1.
     public func load(flags: [String: FlagValue] = [:]) throws -> ResolvedConfig {
         let loader = ConfigLoader.forCurrentProcess()
         let path = self.path ?? ProcessInfo.processInfo.environment["OVERSEER_CONFIG"]
         do {
             return try loader.load(configPath: path, flags: flags)
         } catch {
-            throw CLIError(error.description, exitCode: 1)
+            throw CLIError(error.description, exitCode: Self.exitCode(for: error, flagPath: self.path))
+        }
+    }
+
+    static func exitCode(for error: ConfigError, flagPath: String?) -> Int32 {
+        switch error {
+        case .invalidValue(_, _, _, .flag): 64
+        case .fileNotFound(let missing) where missing == flagPath: 64
+        default: 1
         }
     }
 }
@@ -36,9 +46,28 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .customLong("idempotency-key"), help: "Idempotency-Key for this command's change (default: a fresh one, reused by its own retries).")
     var idempotencyKey: String?
 
+    @Option(name: .customLong("retry-timeout"), help: ArgumentHelp("How long to keep retrying while the socket exists but the supervisor does not answer (0-\(Int(Self.maxRetrySeconds)); default \(Int(Self.defaultRetrySeconds))). A missing socket fails at once.", valueName: "seconds"))
+    var retryTimeout: Double?
+
+    static let defaultRetrySeconds: Double = 30
+    static let maxRetrySeconds: Double = 3600
+
+    func validate() throws {
+        if let retryTimeout, !(retryTimeout.isFinite && (0...Self.maxRetrySeconds).contains(retryTimeout)) {
+            throw ValidationError("--retry-timeout must be seconds from 0 to \(Int(Self.maxRetrySeconds)), not \(retryTimeout)")
+        }
+    }
+
     func client() throws -> SupervisorClient {
-        if let socket { return SupervisorClient(socketPath: socket, idempotencyKey: idempotencyKey) }
-        return SupervisorClient(socketPath: try config.load().config.socketPath, idempotencyKey: idempotencyKey)
+        let path = try socket ?? config.load().config.socketPath
+        var client = SupervisorClient(socketPath: path, idempotencyKey: idempotencyKey)
+        let seconds = retryTimeout ?? Self.defaultRetrySeconds
+        client.retryWindow = .milliseconds(Int64((seconds * 1000).rounded()))
+        client.onWaiting = { path, _ in
+            let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+            FileHandle.standardError.write(Data("overseer: waiting for the supervisor at \(TerminalSafe.escape(path)) (up to \(shown) s)\n".utf8))
+        }
+        return client
     }
 }
 
@@ -54,11 +83,12 @@ public struct CLIError: Error, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// A failed call to the supervisor: 3 unreachable (or 503), 4 not found, 5 conflict, else 1.
+    /// A failed call to the supervisor: 3 unreachable (or 503), 4 not found, 5 conflict,
+    /// 64 a request the supervisor found malformed (400: the command's input was wrong), else 1.
     init(_ error: SupervisorCallError) {
         let code: Int32 = switch error {
         case .unreachable: 3
-        case .refused(let status, _, _, _): status == 404 ? 4 : status == 409 ? 5 : status == 503 ? 3 : 1
+        case .refused(let status, _, _, _): status == 404 ? 4 : status == 409 ? 5 : status == 503 ? 3 : status == 400 ? 64 : 1
         case .unexpected: 1
         }
         self.init(error.description, exitCode: code)

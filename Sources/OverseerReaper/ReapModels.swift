@@ -133,9 +133,12 @@ public struct ReapReport: Codable, Sendable {
     /// Agent cgroups acted on (cgroup.kill written, removed, or kept and why).
     public var cgroups: [ReapCgroup] = []
     public var durationSeconds: Double = 0
+    /// Whether the registry was read under its lock (a dry run takes none, so what it read
+    /// may be changing under the supervisor).
+    public var locked: Bool
 
     enum CodingKeys: String, CodingKey {
-        case registry, format, reaped, skipped, survivors, unresolved, consumed, dropped, plan, cgroups
+        case registry, format, reaped, skipped, survivors, unresolved, consumed, dropped, plan, cgroups, locked
         case dryRun = "dry_run"
         case durationSeconds = "duration_seconds"
     }
@@ -144,12 +147,13 @@ public struct ReapReport: Codable, Sendable {
         self.registry = registry
         self.format = format
         self.dryRun = dryRun
+        self.locked = !dryRun
     }
 
     /// One line for STATUS= and the journal.
     public var summary: String {
         if dryRun {
-            return "dry run: would reap \(plan.values.reduce(0) { $0 + $1.count }) processes of \(plan.count) agents"
+            return "dry run (registry read without its lock; nothing created, moved, locked or signalled): would reap \(plan.values.reduce(0) { $0 + $1.count }) processes of \(plan.count) agents"
         }
         var parts = ["reaped \(reaped.count) processes of \(Set(reaped.map(\.agent)).count) agents"]
         let killedWhole = cgroups.filter(\.result.killed).count
@@ -168,4 +172,6 @@ public enum ReapExit: Int32 {
     case survivors = 2
     case unresolved = 3
     case refusedInput = 4
+    /// No registry at the path looked at (nothing to reap; maybe the wrong `--state-dir`).
+    case noRegistry = 5
 }

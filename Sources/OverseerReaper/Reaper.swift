@@ -57,12 +57,14 @@ public struct Reaper: Sendable {
         self.logger = logger
     }
 
+    /// One pass. A dry run takes no lock (locking creates the lock files and their directory):
+    /// it reads the registry as it is at that moment, and its report says so.
     public func run() throws(ReapError) -> ReapReport {
         let started = ContinuousClock.now
         let store = RegistryStore(path: options.registryPath)
         let passLock = RegistryStore(path: options.registryPath + ".reap")
         do {
-            return try passLock.withLock(timeout: options.lockTimeoutSeconds) {
+            return try locking(passLock) {
                 var report = try pass(store: store)
                 report.durationSeconds = (ContinuousClock.now - started).inSeconds
                 return report
@@ -78,15 +80,22 @@ public struct Reaper: Sendable {
 
     static func map(_ error: RegistryError) -> ReapError {
         switch error {
-        case .untrusted, .corrupt, .unsupportedVersion: .refused(error.description)
+        case .untrusted, .corrupt, .corruptLeftInPlace, .unsupportedVersion: .refused(error.description)
         default: .failed(error.description)
         }
     }
 
+    /// Runs `body` under `store`'s lock, or without any lock in a dry run.
+    func locking<T>(_ store: RegistryStore, _ body: () throws -> T) throws -> T {
+        if options.dryRun { return try body() }
+        return try store.withLock(timeout: options.lockTimeoutSeconds, body)
+    }
+
     func pass(store: RegistryStore) throws -> ReapReport {
         let now = Date().timeIntervalSince1970
-        guard let raw = try store.withLock(timeout: options.lockTimeoutSeconds, { try store.loadRaw() }) else {
-            logger.info("no registry", metadata: ["path": "\(options.registryPath)"])
+        let moveAside = !options.dryRun
+        guard let raw = try locking(store, { try store.loadRaw() }) else {
+            logger.warning("no registry", metadata: ["path": "\(options.registryPath)"])
             return ReapReport(registry: options.registryPath, format: "none", dryRun: options.dryRun)
         }
         let candidates: [ReapCandidate]
@@ -94,18 +103,19 @@ public struct Reaper: Sendable {
         let format = RegistryFormat.detect(raw)
         switch format {
         case .overseer:
-            guard let document = try store.withLock(timeout: options.lockTimeoutSeconds, { try store.load() }) else {
+            guard let document = try locking(store, { try store.load(movingCorruptAside: moveAside) }) else {
                 return ReapReport(registry: options.registryPath, format: "overseer", dryRun: options.dryRun)
             }
             (candidates, ownerPIDs) = OverseerCandidates.from(document, staleAfter: options.staleAfterSeconds, now: now)
         case .factory:
-            let registry = try FactoryRegistry.decode(raw, path: options.registryPath)
+            let registry = try FactoryRegistry.decode(raw, path: options.registryPath, movingCorruptAside: moveAside)
             let heartbeatPath = options.heartbeatPath ?? registry.heartbeatPath
             let heartbeat = try heartbeatPath.flatMap { path in try RegistryStore(path: path).loadRaw().flatMap { try? FactoryHeartbeat.decode($0) } }
             (candidates, ownerPIDs) = FactoryCandidates.from(registry, heartbeat: heartbeat, staleAfter: options.staleAfterSeconds, now: now)
         case .unknown:
-            // Not a shape we know: loading it as ours moves it aside (corrupt) and reports why.
-            _ = try store.withLock(timeout: options.lockTimeoutSeconds) { try store.load() }
+            // Not a shape we know: loading it as ours moves it aside (corrupt, unless this is a
+            // dry run) and reports why.
+            _ = try locking(store) { try store.load(movingCorruptAside: moveAside) }
             throw ReapError.refused("registry \(options.registryPath): neither an Overseer nor a factory registry")
         }
         var report = ReapReport(registry: options.registryPath, format: format == .overseer ? "overseer" : "factory", dryRun: options.dryRun)

@@ -67,10 +67,11 @@ public struct FactoryRegistry: Codable, Sendable, Equatable {
 
     /// Decodes bytes read (trusted) from `path`. When they do not decode, the file is re-read
     /// under the trust checks: a fresh copy that decodes is returned (the writer was caught
-    /// mid-write); one that stays the same and undecodable is moved aside (`.corrupt`).
-    public static func decode(_ bytes: [UInt8], path: String) throws(RegistryError) -> FactoryRegistry {
+    /// mid-write); one that stays the same and undecodable is moved aside (`.corrupt`), or with
+    /// `movingCorruptAside` false left in place (`.corruptLeftInPlace`).
+    public static func decode(_ bytes: [UInt8], path: String, movingCorruptAside: Bool = true) throws(RegistryError) -> FactoryRegistry {
         if let registry = try? parse(bytes) { return registry }
-        guard let registry = try RegistryStore(path: path).loadFactory() else {
+        guard let registry = try RegistryStore(path: path).loadFactory(movingCorruptAside: movingCorruptAside) else {
             throw .io(path: path, "re-read", .noSuchFileOrDirectory)
         }
         return registry
@@ -177,9 +178,10 @@ public struct FactoryHeartbeat: Codable, Sendable, Equatable {
 extension RegistryStore {
     /// The factory-sdk registry at `path` under the same trust checks as `load()`; nil when
     /// missing. An undecodable file is moved aside (`.corrupt`) once two reads agree on its
-    /// bytes; an Overseer registry is refused with `.wrongFormat` and left in place.
-    public func loadFactory() throws(RegistryError) -> FactoryRegistry? {
-        try loadValidated { bytes in
+    /// bytes (unless `movingCorruptAside` is false); an Overseer registry is refused with
+    /// `.wrongFormat` and left in place.
+    public func loadFactory(movingCorruptAside: Bool = true) throws(RegistryError) -> FactoryRegistry? {
+        try loadValidated(movingCorruptAside: movingCorruptAside) { bytes in
             if RegistryFormat.detect(bytes) == .overseer { return .refuse(.wrongFormat(path: path, found: .overseer)) }
             do {
                 return .parsed(try FactoryRegistry.parse(bytes))

@@ -8,6 +8,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
     case untrusted(path: String, reason: String)
     /// Not a registry of the expected shape; the file was renamed to `movedTo` (never deleted).
     case corrupt(path: String, movedTo: String, reason: String)
+    /// Not a registry of the expected shape, found by a read-only load (a dry run): left in place.
+    case corruptLeftInPlace(path: String, reason: String)
     /// Written by a newer Overseer; left in place.
     case unsupportedVersion(path: String, version: Int)
     /// A registry of the other format than the one asked for (`found`); left in place.
@@ -23,6 +25,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
             "refusing registry \(path): \(Self.oneLine(reason))"
         case .corrupt(let path, let movedTo, let reason):
             "registry \(path) is corrupt (\(Self.oneLine(reason))); moved aside to \(movedTo)"
+        case .corruptLeftInPlace(let path, let reason):
+            "registry \(path) is corrupt (\(Self.oneLine(reason))); left in place (read-only load)"
         case .unsupportedVersion(let path, let version):
             "registry \(path) has version \(version), this build reads only version \(RegistryDocument.currentVersion); left in place"
         case .wrongFormat(let path, let found):

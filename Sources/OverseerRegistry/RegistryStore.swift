@@ -79,8 +79,10 @@ public struct RegistryStore: Sendable {
     /// user. A file that does not parse, or has a version below 1, is renamed to
     /// `<name>.corrupt-<UTC stamp>` and `.corrupt` is thrown. A newer version throws
     /// `.unsupportedVersion` and a factory-sdk registry `.wrongFormat`; both are left in place.
-    public func load() throws(RegistryError) -> RegistryDocument? {
-        try loadValidated(parseDocument)
+    /// With `movingCorruptAside` false (a dry run) a corrupt file stays where it is and
+    /// `.corruptLeftInPlace` is thrown: the load creates, renames and locks nothing.
+    public func load(movingCorruptAside: Bool = true) throws(RegistryError) -> RegistryDocument? {
+        try loadValidated(movingCorruptAside: movingCorruptAside, parseDocument)
     }
 
     func parseDocument(_ bytes: [UInt8]) -> ParseOutcome<RegistryDocument> {

@@ -95,7 +95,8 @@ extension RegistryStore {
     /// Reads and parses the file under the trust checks. A file that does not parse is moved
     /// aside only once two reads a moment apart saw the same bytes in the same file, so a
     /// writer caught mid-write (factory-sdk writes in place) is retried, not quarantined.
-    func loadValidated<Value>(_ parse: ([UInt8]) -> ParseOutcome<Value>) throws(RegistryError) -> Value? {
+    /// With `movingCorruptAside` false nothing is renamed: `.corruptLeftInPlace` is thrown instead.
+    func loadValidated<Value>(movingCorruptAside: Bool = true, _ parse: ([UInt8]) -> ParseOutcome<Value>) throws(RegistryError) -> Value? {
         try withTrustedDirectory { dirfd throws(RegistryError) -> Value? in
             var previous: TrustedRead?
             for _ in 0..<8 {
@@ -104,7 +105,10 @@ extension RegistryStore {
                 case .parsed(let value): return value
                 case .refuse(let error): throw error
                 case .corrupt(let reason):
-                    if current == previous { try quarantine(directory: dirfd, reason: reason) }
+                    if current == previous {
+                        guard movingCorruptAside else { throw .corruptLeftInPlace(path: path, reason: reason) }
+                        try quarantine(directory: dirfd, reason: reason)
+                    }
                     previous = current
                     BlockingSleep.sleep(for: .milliseconds(50))
                 }

@@ -31,7 +31,7 @@ struct AgentLauncher: Sendable {
     func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentInfo {
         guard Self.isValidName(request.name) else { throw .invalidName(request.name) }
         if let dispatch = request.dispatch { try await dispatches.requireOpen(dispatch) }
-        if request.argv.isEmpty { throw .spawnFailed(SpawnError.emptyArgv.description) }
+        if request.argv.isEmpty { throw .spawnFailed(SpawnError.emptyArgv.description, field: "argv") }
         let rows = Int(request.rows ?? settings.defaultRows)
         let cols = Int(request.cols ?? settings.defaultCols)
         guard (1...1000).contains(rows), (1...1000).contains(cols) else { throw .invalidSize(rows: rows, cols: cols) }
@@ -94,7 +94,7 @@ struct AgentLauncher: Sendable {
         } catch {
             transcript?.close()
             try? cgroup?.remove()
-            throw .spawnFailed(error.description)
+            throw .spawnFailed(error.description, field: error.requestField(overrides: request.env ?? [:]))
         }
         let info = AgentInfo(
             id: id, name: request.name, incarnation: incarnation, pid: spawned.pid,

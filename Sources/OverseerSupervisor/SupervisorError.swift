@@ -6,7 +6,9 @@ public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible
     case tooManyAgents(limit: Int)
     case agentNotFound(String)
     case agentBusy(String)
-    case spawnFailed(String)
+    /// The program could not be started; `field` is the request's JSON field at fault
+    /// (`argv[0]`, `cwd`, `env.NAME`), nil when the cause is the supervisor's own.
+    case spawnFailed(String, field: String? = nil)
     case inputTooLarge(size: Int, limit: Int)
     case invalidSize(rows: Int, cols: Int)
     case terminalClosed(String)
@@ -41,7 +43,7 @@ public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible
         case .tooManyAgents(let limit): "agent limit reached (\(limit))"
         case .agentNotFound(let name): "no agent named \"\(name)\""
         case .agentBusy(let name): "agent \"\(name)\" is already being released"
-        case .spawnFailed(let reason): reason
+        case .spawnFailed(let reason, _): reason
         case .inputTooLarge(let size, let limit): "input is \(size) bytes; the limit is \(limit)"
         case .invalidSize(let rows, let cols): "terminal size \(rows)x\(cols) is out of range (1-1000 each)"
         case .terminalClosed(let name): "agent \"\(name)\" has no open terminal"

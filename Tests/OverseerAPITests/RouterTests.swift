@@ -56,8 +56,11 @@ final class RouterTests: XCTestCase {
             (.duplicateName("dup"), .conflict, "duplicate_name", "name"),
             (.invalidName("a b"), .badRequest, "invalid_name", "name"),
             (.agentBusy("busy"), .conflict, "agent_busy", nil),
-            (.spawnFailed("executable not found"), .unprocessableContent, "spawn_failed", "argv"),
+            (.spawnFailed("executable not found", field: "argv[0]"), .unprocessableContent, "spawn_failed", "argv[0]"),
+            (.spawnFailed("working directory /gone: No such file or directory", field: "cwd"), .unprocessableContent, "spawn_failed", "cwd"),
+            (.spawnFailed("cannot create the agent's cgroup: EACCES"), .unprocessableContent, "spawn_failed", nil),
             (.invalidSize(rows: 0, cols: 80), .badRequest, "invalid_size", "rows"),
+            (.invalidSize(rows: 24, cols: 0), .badRequest, "invalid_size", "cols"),
             (.tooManyAgents(limit: 3), .tooManyRequests, "too_many_agents", nil),
             (.shuttingDown, .serviceUnavailable, "shutting_down", nil),
         ]

@@ -82,6 +82,52 @@ final class ConnectionFailureTests: XCTestCase {
         }
     }
 
+    func testSupervisorClientDoesNotRetryAMissingSocket() async throws {
+        try await withTempDirectory { directory, _ in
+            let path = directory + "/absent.sock"
+            var client = SupervisorClient(socketPath: path)
+            let notices = NoticeLog()
+            client.onWaiting = { path, window in notices.add("\(path) \(window)") }
+            let configured = client
+            let started = ContinuousClock.now
+            for call in [{ _ = try await configured.agents() }, { _ = try await configured.release("w") }] as [@Sendable () async throws -> Void] {
+                do {
+                    try await call()
+                    XCTFail("reached a supervisor that does not exist")
+                } catch let error as SupervisorCallError {
+                    guard case .unreachable(.socketMissing(path)) = error else { return XCTFail("got \(error)") }
+                }
+            }
+            XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(500), "retried a socket that does not exist")
+            XCTAssertEqual(notices.lines, [])
+        }
+    }
+
+    func testSupervisorClientRetriesARefusingSocketForItsWindowAndNoticesOnce() async throws {
+        try await withTempDirectory { directory, _ in
+            let path = directory + "/stale.sock"
+            try makeStaleSocket(at: path)
+            var client = SupervisorClient(socketPath: path)
+            client.retryWindow = .milliseconds(1600)
+            let notices = NoticeLog()
+            client.onWaiting = { path, window in notices.add("\(path) \(window)") }
+            let configured = client
+            for call in [{ _ = try await configured.agents() }, { _ = try await configured.release("w") }] as [@Sendable () async throws -> Void] {
+                let started = ContinuousClock.now
+                do {
+                    try await call()
+                    XCTFail("a stale socket answered")
+                } catch let error as SupervisorCallError {
+                    guard case .unreachable(.connectionRefused(path)) = error else { return XCTFail("got \(error)") }
+                }
+                let elapsed = ContinuousClock.now - started
+                XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(1600), "gave up before the window")
+                XCTAssertLessThan(elapsed, .milliseconds(4000), "retried past the window")
+            }
+            XCTAssertEqual(notices.lines, ["\(path) 1.6 seconds", "\(path) 1.6 seconds"], "one notice per call")
+        }
+    }
+
     /// Binds a Unix socket at `path` and closes it without listening or unlinking: a stale socket file.
     func makeStaleSocket(at path: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -102,4 +148,13 @@ final class ConnectionFailureTests: XCTestCase {
         }
         guard rc == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
     }
+}
+
+/// Lines recorded by a `@Sendable` callback.
+final class NoticeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+
+    func add(_ line: String) { lock.withLock { recorded.append(line) } }
+    var lines: [String] { lock.withLock { recorded } }
 }

@@ -19,7 +19,13 @@ final class APIErrorTests: SupervisorTestCase {
             (#"{"name": "a b", "argv": ["sleep", "1"]}"#, 400, "name", "invalid agent name"),
             (#"{"name": "a", "argv": ["sleep", "1"], "rows": 0}"#, 400, "rows", "out of range"),
             (#"{"name": "a", "argv": ["sleep", "1"], "cwd": "relative"}"#, 400, "cwd", "absolute"),
-            (#"{"name": "a", "argv": ["no-such-program-xyz"]}"#, 422, "argv", "executable not found"),
+            (#"{"name": "a", "argv": ["no-such-program-xyz"]}"#, 422, "argv[0]", "executable not found"),
+            (#"{"name": "a", "argv": ["sleep", "1"], "env": {"A=B": "x"}}"#, 422, "env.A=B", "environment variable \"A=B\""),
+            (#"{"name": "a", "argv": ["sleep", "1"], "env": {"OK": "x\u0000y"}}"#, 422, "env.OK", "NUL"),
+            (#"{"name": "a", "argv": ["sleep", "1"], "env": {"A": 1}}"#, 400, "env.A", "wrong type"),
+            (#"{"name": "a", "argv": ["sleep", "1"], "env": ["A=1"]}"#, 400, "env", "wrong type"),
+            (#"{"name": "a", "argv": ["sleep", "1"], "cwd": "/nonexistent-overseer-cwd"}"#, 422, "cwd", "/nonexistent-overseer-cwd"),
+            (#"{"name": "a", "argv": ["sleep", "1"], "cols": 0}"#, 400, "cols", "out of range"),
         ]
         for (body, status, field, message) in cases {
             let response = try await request(.post, "/v1/agents", json: body)

@@ -72,6 +72,29 @@ final class CLITests: SupervisorTestCase {
         XCTAssertEqual(usage.status, 64)
     }
 
+    /// Bad input exits 64 wherever it is found: by the argument parser, by the CLI, or by the
+    /// supervisor (a 400 answer); a bad path the supervisor finds names its field.
+    func testUsageErrorsExit64WhereverTheyAreDetected() throws {
+        let cases: [([String], String)] = [
+            (["spawn", "a b", "--", "true"], "invalid agent name"),
+            (["spawn", ".hidden", "--", "true"], "invalid agent name"),
+            (["spawn", "w", "--rows", "0", "--", "true"], "out of range"),
+            (["spawn", "w", "--env", "NOEQUALS", "--", "true"], "expected KEY=VALUE"),
+            (["wait", "w", "--until", "sleeping"], "unknown state"),
+        ]
+        for (arguments, message) in cases {
+            let run = try overseer(arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+        let badCwd = try overseer(["spawn", "w", "--cwd", "/nonexistent-overseer-dir", "--json", "--", "true"])
+        XCTAssertEqual(badCwd.status, 1, badCwd.stderr)
+        XCTAssertTrue(badCwd.stderr.contains("working directory /nonexistent-overseer-dir"), badCwd.stderr)
+        let ps = try overseer(["ps", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(ps.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((object?["agents"] as? [Any])?.count, 0, "nothing was spawned: \(ps.stdout)")
+    }
+
     func testConfigCommandShowsSourcesAndRejectsBadInput() throws {
         let file = supervisor.directory + "/o.toml"
         try "kill_grace_seconds = 2.5\n".write(toFile: file, atomically: true, encoding: .utf8)
