@@ -13,7 +13,7 @@ import Glibc
 final class DeliveryDurabilityTests: DeliveryTestCase {
     func testSIGTERMWithAHundredPendingThenRestartDeliversEachExactlyOnce() async throws {
         let file = supervisor.directory + "/graceful.log"
-        _ = try await spawn("worker", lineLogger(file))
+        _ = try await spawn("worker", lineLogger(file), submitDelayMs: 0)
         for index in 0..<100 {
             let posted = try await post("worker", id: "g\(index)", text: "graceful line \(index)")
             XCTAssertEqual(posted.status, 202, posted.text)
@@ -21,7 +21,7 @@ final class DeliveryDurabilityTests: DeliveryTestCase {
         try restartSupervisor()
         let pending = try await client.send(.get("/v1/agents/worker/deliveries")).decode(DeliveryList.self)
         XCTAssertGreaterThan(pending.deliveries.count, 50, "the pending set survived the restart")
-        _ = try await spawn("worker", lineLogger(file))
+        _ = try await spawn("worker", lineLogger(file), submitDelayMs: 0)
         for index in 0..<100 {
             let final = try await verdict("g\(index)", timeout: 60)
             XCTAssertEqual(final.state, .verified, "\(final)")
@@ -33,7 +33,7 @@ final class DeliveryDurabilityTests: DeliveryTestCase {
 
     func testSIGKILLInTheMiddleOfAThousandDeliveriesLosesNoneAndTypesNoneTwice() async throws {
         let agents = (0..<10).map { "k\($0)" }
-        for agent in agents { _ = try await spawn(agent, lineLogger(supervisor.directory + "/\(agent).log")) }
+        for agent in agents { _ = try await spawn(agent, lineLogger(supervisor.directory + "/\(agent).log"), submitDelayMs: 0) }
         let acknowledged = AckLog()
         let client = self.client
         let posters = agents.map { agent in
@@ -63,7 +63,7 @@ final class DeliveryDurabilityTests: DeliveryTestCase {
         let restartedAt = Date().timeIntervalSince1970
         do {
             try restartSupervisor()
-            for agent in agents { _ = try await spawn(agent, lineLogger(supervisor.directory + "/\(agent).log")) }
+            for agent in agents { _ = try await spawn(agent, lineLogger(supervisor.directory + "/\(agent).log"), submitDelayMs: 0) }
         } catch {
             XCTFail("restart failed: \(error)\n\(supervisor.log_().suffix(3000))")
             throw error

@@ -32,8 +32,10 @@ class SupervisorTestCase: XCTestCase {
         try await client.send(ClientRequest(method, path, headers: json == nil ? [] : [("Content-Type", "application/json")], body: Array((json ?? "").utf8)), timeout: .seconds(60))
     }
 
-    func spawn(_ name: String, _ argv: [String], env: [String: String] = [:]) async throws -> AgentView {
-        let response = try await client.send(try .json(.post, "/v1/agents", SpawnRequest(name: name, argv: argv, cwd: "/tmp", env: env)))
+    /// `submitDelayMs` overrides the profile's settle pause before Enter (0 for agents that
+    /// read plain lines and need none).
+    func spawn(_ name: String, _ argv: [String], env: [String: String] = [:], submitDelayMs: Int? = nil) async throws -> AgentView {
+        let response = try await client.send(try .json(.post, "/v1/agents", SpawnRequest(name: name, argv: argv, cwd: "/tmp", env: env, submitDelayMs: submitDelayMs)))
         XCTAssertEqual(response.status, 201, response.text)
         let info = try response.decode(AgentView.self)
         spawnedIDs.append(info.id)
