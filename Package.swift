@@ -200,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "OverseerCLI",
             dependencies: [
-                "OverseerCommands", "OverseerDisplay", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI",
+                "OverseerCommands", "OverseerDisplay", "OverseerConfig", "OverseerSupervisor", "OverseerReaper", "OverseerAPI", "OverseerSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,6 +6,7 @@ import OverseerConfig
 import OverseerDisplay
 import OverseerReaper
 import OverseerSupervisor
+import OverseerSystem
 
 /// `overseer reap`: one pass of the orphan reaper (a systemd timer runs it every minute).
 struct ReapCommand: AsyncParsableCommand {
@@ -53,6 +54,8 @@ struct ReapCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "overseer.reap")
+        let limit = DescriptorLimit.raiseAndDescribe()
+        logger.log(level: limit.failed ? .warning : .info, "\(limit.message)")
         let notifier = SystemdNotifier()
         let options = ReapOptions(
             registryPath: effective.registryPath, heartbeatPath: heartbeat,

@@ -5,6 +5,7 @@ import OverseerAPI
 import OverseerCommands
 import OverseerConfig
 import OverseerSupervisor
+import OverseerSystem
 
 /// `overseer serve`: run the supervisor in the foreground (systemd runs it as Type=notify).
 struct ServeCommand: AsyncParsableCommand {
@@ -32,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
             let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
             LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
             let logger = Logger(label: "overseer")
+            let limit = DescriptorLimit.raiseAndDescribe()
+            logger.log(level: limit.failed ? .warning : .info, "\(limit.message)")
             for warning in resolved.warnings { logger.warning("\(warning)") }
             let server = SupervisorServer(socketPath: effective.socketPath, settings: Self.settings(from: resolved), logger: logger)
             do {

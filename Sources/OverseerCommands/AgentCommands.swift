@@ -71,7 +71,7 @@ struct PsCommand: AsyncParsableCommand {
             if options.json { return try printJSON(list) }
             let now = Date().timeIntervalSince1970
             let rows = list.agents.map { agent in
-                let cells = [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? ""),
+                let cells = [agent.name, "\(agent.pid)", agent.state.rawValue + (agent.exit.map { " (\($0.code.map { "code \($0)" } ?? "signal \($0.signal ?? 0)"))" } ?? "") + Self.unfinishedRelease(agent),
                              agent.agentState?.state ?? "-", agent.agentState?.profile ?? "-",
                              agent.incarnation, Self.age(now - agent.spawnedAt), "\(agent.outputBytes)", Self.cgroupColumn(agent.cgroup)]
                 // Escaped: an agent's argv (or anything it reports) never reaches the terminal raw.
@@ -79,6 +79,14 @@ struct PsCommand: AsyncParsableCommand {
             }
             print(Table.render(header: ["NAME", "PID", "STATUS", "STATE", "PROFILE", "INCARNATION", "AGE", "OUTPUT", "CGROUP", "COMMAND"], rows: rows))
         }
+    }
+
+    /// ", release unfinished: 2 survivors (pids 41, 42)" when a release could not prove the tree gone.
+    static func unfinishedRelease(_ agent: AgentView) -> String {
+        guard agent.releaseSurvivors != nil || agent.releaseProblems != nil else { return "" }
+        let survivors = agent.releaseSurvivors ?? []
+        let pids = survivors.prefix(5).map { "\($0.pid)" }.joined(separator: ", ") + (survivors.count > 5 ? ", …" : "")
+        return ", release unfinished: \(survivors.count) survivors" + (survivors.isEmpty ? " (not verified)" : " (pids \(pids))")
     }
 
     /// The cgroup as systemd-cgls names it (relative to the cgroup v2 mount), or "-".
@@ -122,7 +130,12 @@ struct ReleaseCommand: AsyncParsableCommand {
                 for skip in report.skipped { print("  skipped pid \(skip.pid) (\(TerminalSafe.escape(skip.comm ?? "?"))): \(skip.reason.rawValue)") }
                 for survivor in report.survivors { print("  SURVIVOR pid \(survivor.pid)") }
             }
-            if !report.clean { throw CLIError("\(report.survivors.count) processes survived the release of \(result.agent)", exitCode: 6) }
+            for problem in report.problems ?? [] { print("  NOT VERIFIED: \(TerminalSafe.escape(problem))") }
+            if !report.clean {
+                let agentName = TerminalSafe.escape(result.agent)
+                let what = report.survivors.isEmpty ? "the release of \(agentName) could not verify its tree gone" : "\(report.survivors.count) processes survived the release of \(agentName)"
+                throw CLIError(what + "; it stays listed: release it again", exitCode: 6)
+            }
         }
     }
 }

@@ -80,12 +80,16 @@ public struct KillReport: Codable, Sendable {
     public var durationSeconds: Double
     /// The target's cgroup, when it had one.
     public var cgroup: CgroupKillResult?
+    /// Why the engine could not prove the tree gone, beyond the survivors it names: /proc or
+    /// a cgroup it could not read, signals it could not send. Empty when all was verified.
+    public var problems: [String]
 
-    /// True when no member of the tree is left alive.
-    public var clean: Bool { survivors.isEmpty }
+    /// True only when every process of the tree was verified gone.
+    public var clean: Bool { survivors.isEmpty && problems.isEmpty }
 
-    public init(processes: [KilledProcess] = [], skipped: [SkippedProcess] = [], survivors: [ProcessIdentity] = [], rescans: Int = 0, durationSeconds: Double = 0, cgroup: CgroupKillResult? = nil) {
+    public init(processes: [KilledProcess] = [], skipped: [SkippedProcess] = [], survivors: [ProcessIdentity] = [], rescans: Int = 0, durationSeconds: Double = 0, cgroup: CgroupKillResult? = nil, problems: [String] = []) {
         self.cgroup = cgroup
+        self.problems = problems
         self.processes = processes
         self.skipped = skipped
         self.survivors = survivors
@@ -94,7 +98,7 @@ public struct KillReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case processes, skipped, survivors, rescans, clean, cgroup
+        case processes, skipped, survivors, rescans, clean, cgroup, problems
         case durationSeconds = "duration_seconds"
     }
 
@@ -106,6 +110,7 @@ public struct KillReport: Codable, Sendable {
         rescans = try c.decode(Int.self, forKey: .rescans)
         durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
         cgroup = try c.decodeIfPresent(CgroupKillResult.self, forKey: .cgroup)
+        problems = try c.decodeIfPresent([String].self, forKey: .problems) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -117,5 +122,6 @@ public struct KillReport: Codable, Sendable {
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(clean, forKey: .clean)
         try c.encodeIfPresent(cgroup, forKey: .cgroup)
+        if !problems.isEmpty { try c.encode(problems, forKey: .problems) }
     }
 }

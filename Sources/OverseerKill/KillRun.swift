@@ -6,14 +6,20 @@ import Glibc
 
 /// The state of one kill in progress, over one or more targets.
 struct KillRun {
+    /// A process of a tree. No descriptor is held for it between signals: it is named by its
+    /// identity, and every signal re-verifies that (see `VerifiedSignal`).
     struct Member {
-        let handle: PidFD
+        let identity: ProcessIdentity
         let comm: String
         let reason: MembershipReason
         let target: Int
         var signals: [String] = []
         var killSent = false
         var exitedBeforeSignal = false
+        /// Verified gone (exited, or its pid reused after it exited).
+        var gone = false
+        /// The last signal that could not be sent, and why.
+        var lastFailure: String?
     }
 
     struct Found {
@@ -31,8 +37,8 @@ struct KillRun {
     var order: [Int32] = []
     var skipped: [Int32: (SkippedProcess, Int)] = [:]
     var skippedOrder: [Int32] = []
-    /// Roots proven alive at the first scan (pid → target), and the sessions/groups they lead.
-    var liveRoots: [Int32: Int] = [:]
+    /// Roots proven alive at the first scan (pid → (target, start time)), and the sessions/groups they lead.
+    var liveRoots: [Int32: (target: Int, startTime: UInt64)] = [:]
     var ledSessions: [Int32: Int] = [:]
     var ledGroups: [Int32: Int] = [:]
     /// Marker lookups already done, by pid and start time (environ is read once per process).
@@ -40,6 +46,8 @@ struct KillRun {
     var rescans = 0
     /// What happened to each target's cgroup (by target index).
     var cgroupResults: [Int: CgroupKillResult] = [:]
+    /// Why the last scan could not see everything (/proc or a cgroup unreadable), if it could not.
+    var scanGap: String?
 
     init(options: KillOptions, targets: [KillTarget]) {
         self.options = options
@@ -68,11 +76,11 @@ struct KillRun {
                 let stat = snapshot[root.pid]
                 if root.bootID != snapshot.bootID || (stat != nil && stat!.startTime != root.startTime) {
                     skip(root.pid, stat, identity: root, .identityMismatch, target: index)
-                } else if let stat, !stat.state.isExited {
+                } else if let stat, ThreadGroup.mayBeRunning(stat) {
                     if protected.contains(root.pid) {
                         skip(root.pid, stat, identity: root, .protectedPID, target: index)
                     } else {
-                        liveRoots[root.pid] = index
+                        liveRoots[root.pid] = (index, stat.startTime)
                         if stat.sid == root.pid { ledSessions[root.pid] = index }
                         if stat.pgid == root.pid { ledGroups[root.pid] = index }
                     }
@@ -88,8 +96,14 @@ struct KillRun {
         guard !markers.isEmpty else { return nil }
         if let (start, result) = markerCache[pid], start == stat.startTime { return result }
         var result: Int?
-        if let bytes = try? ProcFile.readBytes("/proc/\(pid)/environ") {
-            result = Self.lookup(bytes, markers)
+        do {
+            result = Self.lookup(try ProcFile.readBytes("/proc/\(pid)/environ"), markers)
+        } catch .io(let failure) where failure.errno != .permissionDenied {
+            // Not known, so not cached: the scan has a gap and the next one reads it again.
+            scanGap = scanGap ?? "environ of pid \(pid): \(failure)"
+            return nil
+        } catch {
+            result = nil
         }
         markerCache[pid] = (stat.startTime, result)
         return result
@@ -122,8 +136,9 @@ struct KillRun {
             found[pid] = (reason, target)
             seeds.append(pid)
         }
-        for (pid, target) in liveRoots where snapshot[pid] != nil { add(pid, .root, target) }
-        for (pid, member) in members where snapshot[pid] != nil { add(pid, member.reason, member.target) }
+        scanGap = snapshot.incompleteness
+        for (pid, root) in liveRoots where snapshot[pid]?.startTime == root.startTime { add(pid, .root, root.target) }
+        for (pid, member) in members where snapshot[pid]?.startTime == member.identity.startTime { add(pid, member.reason, member.target) }
         for (pid, stat) in snapshot.processes where found[pid] == nil {
             if let target = ledSessions[stat.sid] { add(pid, .session, target) }
             else if let target = ledGroups[stat.pgid] { add(pid, .processGroup, target) }
@@ -131,7 +146,16 @@ struct KillRun {
         }
         for (index, target) in targets.enumerated() {
             guard let cgroup = target.cgroup else { continue }
-            for pid in (try? cgroup.allProcesses()) ?? [] where snapshot[pid] != nil { add(pid, .cgroup, index) }
+            let inside: [Int32]
+            do {
+                inside = try cgroup.allProcesses()
+            } catch .missing {
+                inside = []
+            } catch {
+                scanGap = scanGap ?? "cgroup \(cgroup.path): \(error)"
+                inside = []
+            }
+            for pid in inside where snapshot[pid] != nil { add(pid, .cgroup, index) }
         }
         // Close over ppid links from every member found so far; children join their parent's tree.
         let children = snapshot.childrenByParent()
@@ -170,113 +194,5 @@ struct KillRun {
             steps += 1
         }
         return false
-    }
-
-    /// Opens verified pidfds for members not yet tracked; returns the new pids.
-    mutating func admit(_ candidates: [Found], snapshot: ProcessSnapshot) -> [Int32] {
-        var admitted: [Int32] = []
-        for candidate in candidates where members[candidate.pid] == nil && skipped[candidate.pid] == nil {
-            let pid = candidate.pid
-            guard let stat = snapshot[pid], let identity = snapshot.identity(of: pid) else { continue }
-            if stat.state.isExited { continue }
-            do {
-                let handle = try PidFD.open(identity)
-                members[pid] = Member(handle: handle, comm: stat.comm, reason: candidate.reason, target: candidate.target)
-                order.append(pid)
-                admitted.append(pid)
-            } catch .identityMismatch {
-                skip(pid, stat, identity: identity, .identityMismatch, target: candidate.target)
-            } catch {
-                continue // exited between the scan and the open: nothing to do
-            }
-        }
-        return admitted
-    }
-
-    mutating func send(_ signal: Int32, to pids: [Int32]) {
-        for pid in pids {
-            guard var member = members[pid] else { continue }
-            if member.handle.hasExited { continue }
-            if (try? member.handle.send(signal)) == true {
-                member.signals.append(SignalName.of(signal))
-                if signal == SIGKILL { member.killSent = true }
-            } else if member.signals.isEmpty {
-                member.exitedBeforeSignal = true
-            }
-            members[pid] = member
-        }
-    }
-
-    var alivePIDs: [Int32] { order.filter { members[$0].map { !$0.handle.hasExited } ?? false } }
-
-    /// Scans, admits and signals newcomers until a scan finds nobody new.
-    mutating func sweep(signals: [Int32]) {
-        var count = 0
-        while count < options.maxRescans {
-            let snapshot = ProcessSnapshot.capture()
-            let newcomers = admit(collectMembers(in: snapshot), snapshot: snapshot)
-            rescans += 1
-            count += 1
-            if newcomers.isEmpty { return }
-            for signal in signals { send(signal, to: newcomers) }
-        }
-    }
-
-    mutating func execute() -> [KillReport] {
-        let started = ContinuousClock.now
-        let first = ProcessSnapshot.capture()
-        resolveRoots(in: first)
-        // 1. Freeze the trees to a fixpoint: stopped processes cannot fork.
-        let initial = admit(collectMembers(in: first), snapshot: first)
-        send(SIGSTOP, to: initial)
-        sweep(signals: [SIGSTOP])
-        // 2. Ask politely, then let them run their handlers.
-        let frozen = alivePIDs
-        send(SIGTERM, to: frozen)
-        if options.sendSIGHUP { send(SIGHUP, to: frozen) }
-        send(SIGCONT, to: frozen)
-        _ = PidFD.waitForExit(frozen.compactMap { members[$0]?.handle }, timeoutSeconds: options.graceSeconds)
-        // 3. Kill what is left, and anything born meanwhile, until a rescan finds nobody new:
-        //    whole cgroups at once with cgroup.kill, other members through their pidfds.
-        killCgroups()
-        send(SIGKILL, to: alivePIDs.filter { members[$0]?.killSent == false })
-        sweep(signals: [SIGKILL])
-        var stillAlive = PidFD.waitForExit(order.compactMap { members[$0]?.handle }, timeoutSeconds: options.settleSeconds)
-        if !stillAlive.isEmpty {
-            send(SIGKILL, to: stillAlive.map(\.identity.pid))
-            stillAlive = PidFD.waitForExit(stillAlive, timeoutSeconds: options.settleSeconds)
-        }
-        // 4. Verify with a final scan: nothing of the trees may be alive.
-        sweep(signals: [SIGKILL])
-        stillAlive = PidFD.waitForExit(order.compactMap { members[$0]?.handle }, timeoutSeconds: options.settleSeconds)
-        if options.reapOwnChildren {
-            for pid in order { members[pid]?.handle.reapIfChild() }
-        }
-        // 5. Emptied cgroups are removed; whatever a cgroup still holds (protected pids
-        //    aside) is a survivor.
-        let leftovers = settleCgroups()
-        let survivors = Set(stillAlive.map(\.identity.pid))
-        let duration = (ContinuousClock.now - started).inSeconds
-        return targets.indices.map { report(for: $0, survivors: survivors, leftovers: leftovers[$0] ?? [], duration: duration) }
-    }
-
-    func report(for target: Int, survivors: Set<Int32>, leftovers: [ProcessIdentity], duration: Double) -> KillReport {
-        var processes: [KilledProcess] = []
-        var survivorIDs: [ProcessIdentity] = []
-        for pid in order {
-            guard let member = members[pid], member.target == target else { continue }
-            let outcome: KillOutcome
-            if survivors.contains(pid) {
-                outcome = .survived
-                survivorIDs.append(member.handle.identity)
-            } else if member.signals.isEmpty || member.exitedBeforeSignal {
-                outcome = .exited
-            } else {
-                outcome = member.killSent ? .killed : .terminated
-            }
-            processes.append(KilledProcess(identity: member.handle.identity, comm: member.comm, reason: member.reason, signals: member.signals, outcome: outcome))
-        }
-        for identity in leftovers where !survivorIDs.contains(where: { $0.pid == identity.pid }) { survivorIDs.append(identity) }
-        return KillReport(processes: processes, skipped: skippedList(for: target), survivors: survivorIDs, rescans: rescans, durationSeconds: duration, cgroup: cgroupResults[target])
     }
 }

@@ -41,8 +41,16 @@ public final class PidFD: @unchecked Sendable {
         case .failure(let errno): throw .system(SystemCallError("pidfd_open of pid \(identity.pid)", errno: errno))
         }
         let handle = PidFD(fd: fd, identity: identity)
-        guard let stat = try? ProcStat.read(pid: identity.pid) else {
+        let stat: ProcStat
+        do {
+            stat = try ProcStat.read(pid: identity.pid)
+        } catch .gone {
             throw .noSuchProcess(pid: identity.pid)
+        } catch .io(let failure) {
+            // Unverified is not gone (out of descriptors, say): the caller must not count it as exited.
+            throw .system(failure)
+        } catch {
+            throw .system(SystemCallError("verify start time of pid \(identity.pid): \(error)", errno: .ioError))
         }
         guard stat.startTime == identity.startTime else {
             throw .identityMismatch(expected: identity, foundStartTime: stat.startTime)

@@ -52,10 +52,11 @@ public struct ProcStat: Sendable, Equatable {
         self.uid = uid
     }
 
-    /// Whether `pid` exists now and has not exited (zombies count as exited).
+    /// Whether `pid` exists now and has not exited (zombies count as exited, except a zombie
+    /// leader whose other threads still run).
     public static func isRunning(pid: Int32) -> Bool {
         guard let stat = try? read(pid: pid) else { return false }
-        return !stat.state.isExited
+        return !stat.state.isExited || ThreadGroup.presenceOfExitedLeader(pid: pid) == .alive
     }
 
     /// Reads /proc/PID/stat now.

@@ -44,8 +44,10 @@ public struct ProcessIdentity: Hashable, Codable, Sendable, CustomStringConverti
     public func liveness() -> Liveness {
         if bootID != BootID.current { return .reused }
         guard let stat = try? ProcStat.read(pid: pid) else { return .gone }
-        if stat.state == .zombie || stat.state == .dead { return stat.startTime == startTime ? .gone : .reused }
-        return stat.startTime == startTime ? .alive : .reused
+        guard stat.startTime == startTime else { return .reused }
+        guard stat.state.isExited else { return .alive }
+        // A zombie leader whose other threads still run is alive (main thread called pthread_exit).
+        return ThreadGroup.presenceOfExitedLeader(pid: pid) == .gone ? .gone : .alive
     }
 }
 

@@ -8,26 +8,62 @@ import OverseerSystem
 public struct ProcessSnapshot: Sendable {
     public let processes: [Int32: ProcStat]
     public let bootID: String
+    /// Pids listed in /proc whose stat could not be read for a reason other than their exit
+    /// (out of descriptors, ...): the scan does not know what they are.
+    public let unreadable: [Int32]
+    /// Why /proc itself could not be listed, if it could not (the snapshot is then empty).
+    public let listingFailure: String?
 
-    public init(processes: [Int32: ProcStat], bootID: String = BootID.current) {
+    public init(processes: [Int32: ProcStat], bootID: String = BootID.current, unreadable: [Int32] = [], listingFailure: String? = nil) {
         self.processes = processes
         self.bootID = bootID
+        self.unreadable = unreadable
+        self.listingFailure = listingFailure
     }
 
-    /// Scans /proc now.
+    /// True when every process listed was read: absence from the snapshot then means gone.
+    public var isComplete: Bool { unreadable.isEmpty && listingFailure == nil }
+
+    /// What the scan missed, in words (nil when complete).
+    public var incompleteness: String? {
+        if let listingFailure { return "cannot list /proc: \(listingFailure)" }
+        if !unreadable.isEmpty { return "\(unreadable.count) /proc entries unreadable (first: pid \(unreadable[0]))" }
+        return nil
+    }
+
+    /// Scans /proc now. Processes that exit during the scan are absent; other read failures
+    /// are recorded in `unreadable` / `listingFailure`, never silently dropped.
     public static func capture() -> ProcessSnapshot {
         var result: [Int32: ProcStat] = [:]
-        for pid in listPIDs() {
-            if let stat = try? ProcStat.read(pid: pid) { result[pid] = stat }
+        var unreadable: [Int32] = []
+        let pids: [Int32]
+        do {
+            pids = try listPIDsChecked()
+        } catch {
+            return ProcessSnapshot(processes: [:], unreadable: [], listingFailure: "\(error)")
         }
-        return ProcessSnapshot(processes: result)
+        for pid in pids {
+            do {
+                result[pid] = try ProcStat.read(pid: pid)
+            } catch .gone {
+                continue
+            } catch {
+                unreadable.append(pid)
+            }
+        }
+        return ProcessSnapshot(processes: result, unreadable: unreadable)
     }
 
-    /// The numeric entries of /proc.
+    /// The numeric entries of /proc (empty when it cannot be listed).
     public static func listPIDs() -> [Int32] {
+        (try? listPIDsChecked()) ?? []
+    }
+
+    /// The numeric entries of /proc, or why they could not be listed.
+    public static func listPIDsChecked() throws(SystemCallError) -> [Int32] {
         var pids: [Int32] = []
         pids.reserveCapacity(1024)
-        try? DirectoryEntries.forEach(in: "/proc") { name, _ in
+        try DirectoryEntries.forEach(in: "/proc") { name, _ in
             var value: Int32 = 0
             for byte in name {
                 guard byte >= 0x30 && byte <= 0x39 else { return }

@@ -47,4 +47,17 @@ public struct AgentInfo: Sendable {
     public var cgroup: String?
     /// The orchestrator's generation, when it was spawned by a command stream.
     public var generation: Int64?
+    /// After a release that did not finish: what it could not prove gone (nil otherwise).
+    public var unfinishedRelease: UnfinishedRelease?
+}
+
+/// What a release left behind: the agent stays listed with it until a release is clean.
+public struct UnfinishedRelease: Sendable, Equatable {
+    public var survivors: [ProcessIdentity]
+    public var problems: [String]
+
+    public init(survivors: [ProcessIdentity], problems: [String]) {
+        self.survivors = survivors
+        self.problems = problems
+    }
 }

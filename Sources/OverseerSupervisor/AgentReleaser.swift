@@ -38,19 +38,26 @@ struct AgentReleaser: Sendable {
             for info in agents { await table.abortRelease(info) }
             throw .shuttingDown
         }
-        for info in agents {
-            roots.retire(pid: info.pid, name: info.name)
-            await table.remove(info.name, incarnation: info.incarnation)?.terminal?.close()
+        // Only a tree verified gone is forgotten. An unfinished release keeps the agent listed
+        // (and in the registry, for the reaper) with its survivors; releasing it again retries.
+        for (info, report) in zip(agents, reports) {
+            if report.clean {
+                roots.retire(pid: info.pid, name: info.name)
+                await table.remove(info.name, incarnation: info.incarnation)?.terminal?.close()
+            } else {
+                await table.releaseUnfinished(info, UnfinishedRelease(survivors: report.survivors, problems: report.problems))
+            }
         }
         try? await registry?.flush()
         for (info, report) in zip(agents, reports) {
-            await deliveries?.agentGone(info.name, incarnation: info.incarnation)
+            if report.clean { await deliveries?.agentGone(info.name, incarnation: info.incarnation) }
             countSignals(report)
             metrics.releases.increment()
             let level: Logger.Level = report.clean ? .info : .error
             logger.log(level: level, "agent released", metadata: [
                 "agent": "\(info.name)", "killed": "\(report.processes.count)", "survivors": "\(report.survivors.count)",
                 "skipped": "\(report.skipped.count)", "seconds": "\(report.durationSeconds)",
+                "problems": "\(report.problems.joined(separator: "; "))", "finished": "\(report.clean)",
                 "cgroup": "\(report.cgroup.map(Self.describe) ?? "none")",
             ])
             events.publish {

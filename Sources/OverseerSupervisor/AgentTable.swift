@@ -144,6 +144,15 @@ actor AgentTable {
         agents[info.name]?.info.state = info.exit == nil ? .running : .exited
     }
 
+    /// A release that ran but could not prove the tree gone: the agent stays listed, back in
+    /// its lifecycle state, with what survived; a later release tries again.
+    func releaseUnfinished(_ info: AgentInfo, _ unfinished: UnfinishedRelease) {
+        guard var record = agents[info.name], record.info.incarnation == info.incarnation else { return }
+        record.info.state = record.info.exit == nil ? .running : .exited
+        record.info.unfinishedRelease = unfinished
+        agents[info.name] = record
+    }
+
     /// Refuses new spawns from now on; returns every output ring, to wake long-polling readers.
     func beginShutdown() -> [OutputRing] {
         shuttingDown = true

@@ -23,7 +23,9 @@ extension AgentInfo {
             labels: labels, rows: rows, cols: cols, state: AgentView.State(rawValue: state.rawValue) ?? .running,
             exit: exit?.view, spawnedAt: spawnedAt, exitedAt: exitedAt, transcript: transcript, outputBytes: outputBytes,
             tree: tree, dispatch: dispatch, role: role, handoff: AgentView.Handoff(rawValue: handoff.rawValue) ?? .none,
-            cgroup: cgroup, generation: generation, agentState: screenState?.view(explain: false)
+            cgroup: cgroup, generation: generation, agentState: screenState?.view(explain: false),
+            releaseSurvivors: unfinishedRelease.map { $0.survivors.map(\.view) },
+            releaseProblems: unfinishedRelease.flatMap { $0.problems.isEmpty ? nil : $0.problems }
         )
     }
 }
@@ -42,7 +44,8 @@ extension KillReport {
                 KillReportView.Skipped(pid: skip.pid, identity: skip.identity?.view, comm: skip.comm, reason: KillReportView.SkipReason(rawValue: skip.reason.rawValue) ?? .protectedPID)
             },
             survivors: survivors.map(\.view), rescans: rescans, durationSeconds: durationSeconds, clean: clean,
-            cgroup: cgroup.map { KillReportView.Cgroup(path: $0.path, killed: $0.killed, removed: $0.removed, note: $0.note) }
+            cgroup: cgroup.map { KillReportView.Cgroup(path: $0.path, killed: $0.killed, removed: $0.removed, note: $0.note) },
+            problems: problems.isEmpty ? nil : problems
         )
     }
 }

@@ -134,8 +134,15 @@ public struct AgentView: Codable, Sendable, Equatable {
     /// What the program is doing, from its screen (`starting`, `idle`, `working`, `blocked`,
     /// `exited`), by its profile's rules; `explain` is left out here.
     public var agentState: AgentStateView?
+    /// Set while a release has not finished: the processes it could not prove gone. The agent
+    /// stays listed (and in the registry) until a release is clean.
+    public var releaseSurvivors: [ProcessIdentityView]?
+    /// Why that release could not prove the tree gone, beyond its survivors.
+    public var releaseProblems: [String]?
 
-    public init(id: String, name: String, incarnation: String, pid: Int32, identity: ProcessIdentityView, argv: [String], cwd: String, labels: [String: String], rows: UInt16, cols: UInt16, state: State, exit: Exit?, spawnedAt: Double, exitedAt: Double?, transcript: String?, outputBytes: UInt64, tree: [TreeProcess]?, dispatch: String?, role: String?, handoff: Handoff, cgroup: String?, generation: Int64?, agentState: AgentStateView? = nil) {
+    public init(id: String, name: String, incarnation: String, pid: Int32, identity: ProcessIdentityView, argv: [String], cwd: String, labels: [String: String], rows: UInt16, cols: UInt16, state: State, exit: Exit?, spawnedAt: Double, exitedAt: Double?, transcript: String?, outputBytes: UInt64, tree: [TreeProcess]?, dispatch: String?, role: String?, handoff: Handoff, cgroup: String?, generation: Int64?, agentState: AgentStateView? = nil, releaseSurvivors: [ProcessIdentityView]? = nil, releaseProblems: [String]? = nil) {
+        self.releaseSurvivors = releaseSurvivors
+        self.releaseProblems = releaseProblems
         self.id = id
         self.name = name
         self.incarnation = incarnation
@@ -164,6 +171,8 @@ public struct AgentView: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, name, incarnation, pid, identity, argv, cwd, labels, rows, cols, state, exit, transcript, tree, dispatch, role, handoff, cgroup, generation
         case agentState = "agent_state"
+        case releaseSurvivors = "release_survivors"
+        case releaseProblems = "release_problems"
         case spawnedAt = "spawned_at"
         case exitedAt = "exited_at"
         case outputBytes = "output_bytes"

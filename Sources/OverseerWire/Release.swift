@@ -82,11 +82,14 @@ public struct KillReportView: Codable, Sendable {
     public var survivors: [ProcessIdentityView]
     public var rescans: Int
     public var durationSeconds: Double
-    /// True when no member of the tree is left alive.
+    /// True only when every process of the tree was verified gone.
     public var clean: Bool
     public var cgroup: Cgroup?
+    /// Why the tree could not be proved gone beyond the survivors named (absent when it was).
+    public var problems: [String]?
 
-    public init(processes: [Process], skipped: [Skipped], survivors: [ProcessIdentityView], rescans: Int, durationSeconds: Double, clean: Bool, cgroup: Cgroup?) {
+    public init(processes: [Process], skipped: [Skipped], survivors: [ProcessIdentityView], rescans: Int, durationSeconds: Double, clean: Bool, cgroup: Cgroup?, problems: [String]? = nil) {
+        self.problems = problems
         self.processes = processes
         self.skipped = skipped
         self.survivors = survivors
@@ -97,7 +100,7 @@ public struct KillReportView: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case processes, skipped, survivors, rescans, clean, cgroup
+        case processes, skipped, survivors, rescans, clean, cgroup, problems
         case durationSeconds = "duration_seconds"
     }
 }
