@@ -31,7 +31,8 @@ public enum DatagramSender {
 
     /// Sends `message` to `address` (a path, or `@name` for the abstract namespace).
     public static func send(_ message: String, to address: String, wait: Duration) -> Result<Void, Failure> {
-        guard var (socketAddress, length) = Self.socketAddress(address) else { return .failure(.unsupportedAddress(address)) }
+        guard let (resolved, length) = Self.socketAddress(address) else { return .failure(.unsupportedAddress(address)) }
+        var socketAddress = resolved
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .failure(.system("socket", errno)) }
         defer { close(fd) }
