@@ -25,10 +25,12 @@ final class DurableSpawnTests: XCTestCase {
         defer { TestProcesses.killCarrying("DURABLE_MARK", marker) }
         let response = try await OperatorSupport.spawn(supervisor.client, "unrecorded", ["sh", "-c", "trap '' TERM HUP; sleep 600"], env: ["DURABLE_MARK": marker])
         XCTAssertEqual(response.status, 507, response.text)
-        XCTAssertTrue(response.text.contains("not_persisted"), response.text)
-        XCTAssertTrue(response.text.contains(registryPath), response.text)
-        XCTAssertTrue(response.text.contains("No space left on device"), response.text)
-        XCTAssertTrue(response.text.contains("errno 28"), response.text)
+        let body = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: String]]
+        XCTAssertEqual(body?["error"]?["code"], "not_persisted", response.text)
+        let message = body?["error"]?["message"] ?? ""
+        XCTAssertTrue(message.contains(registryPath), message)
+        XCTAssertTrue(message.contains("No space left on device"), message)
+        XCTAssertTrue(message.contains("errno 28"), message)
         XCTAssertEqual(TestProcesses.pidsCarrying("DURABLE_MARK", marker), [], "what was spawned is gone (/proc)")
         let listed = try await supervisor.client.send(.get("/v1/agents"))
         XCTAssertFalse(listed.text.contains("unrecorded"), listed.text)
