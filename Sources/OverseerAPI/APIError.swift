@@ -56,8 +56,14 @@ public struct APIError: HTTPResponseError, Sendable {
         case .unknownProfile: self.init(.badRequest, code: "unknown_profile", message, field: "profile")
         case .invalidSpawn(let field, _): self.init(.badRequest, code: "bad_request", message, field: field)
         case .invalidState: self.init(.badRequest, code: "invalid_state", message, field: "until")
+        case .notPersisted: self.init(.insufficientStorage, code: "not_persisted", message)
         }
     }
+}
+
+extension HTTPResponse.Status {
+    /// 507: the change could not be stored durably, so it was not made (or is reported as not recorded).
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 }
 
 /// Runs a supervisor call, turning its typed error into an API error.

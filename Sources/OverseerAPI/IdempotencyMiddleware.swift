@@ -49,6 +49,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
         } catch .responseNotSaved(_, let response, let message) {
             context.logger.error("idempotent response not stored", metadata: ["key": "\(key)", "error": "\(message)"])
             return Self.response(from: response, replayed: false)
+        } catch .storageFull(let path, _, let message) {
+            throw APIError(.insufficientStorage, code: "not_persisted", "the request was not run: its Idempotency-Key could not be recorded in \(path): \(message)")
         } catch .cancelled {
             throw APIError(.serviceUnavailable, code: "cancelled", "the request was cancelled while waiting for the first request with its Idempotency-Key")
         } catch {

@@ -37,6 +37,8 @@ public struct SupervisorServer: Sendable {
     public var settings: SupervisorSettings
     public var logger: Logger
     public var notifier = SystemdNotifier()
+    /// Run on SIGHUP (`ReloadService`): reloads the configuration into the running supervisor.
+    public var reload: (@Sendable (Supervisor) async -> Void)?
 
     public init(socketPath: String, settings: SupervisorSettings, logger: Logger) {
         self.socketPath = socketPath
@@ -90,7 +92,7 @@ public struct SupervisorServer: Sendable {
             eventLoopGroupProvider: .shared(group),
             logger: Logger(label: "overseer.http", factory: { _ in SwiftLogNoOpLogHandler() })
         )
-        let services: [any Service] = [
+        var services: [any Service] = [
             WatchdogService(notifier: notifier, group: group, logger: logger),
             SupervisorService(supervisor: supervisor),
             RegistryHeartbeatService(supervisor: supervisor, interval: .milliseconds(Int(settings.heartbeatIntervalSeconds * 1000))),
@@ -98,6 +100,7 @@ public struct SupervisorServer: Sendable {
             app,
             ShutdownAnnouncer(supervisor: supervisor, notifier: notifier, logger: logger),
         ]
+        if let reload { services.append(ReloadService { await reload(supervisor) }) }
         let serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],

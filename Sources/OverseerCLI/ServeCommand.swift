@@ -28,15 +28,28 @@ struct ServeCommand: AsyncParsableCommand {
             if let onShutdown { flags["on_shutdown"] = FlagValue(onShutdown, flag: "--on-shutdown") }
             if let killGrace { flags["kill_grace_seconds"] = FlagValue(killGrace, flag: "--kill-grace") }
             if let cgroupRoot { flags["cgroup_root"] = FlagValue(cgroupRoot, flag: "--cgroup-root") }
+            // A hang-up (closed terminal or ssh session) must not stop us before the reload
+            // handler is installed; agents get default dispositions back at spawn.
+            signal(SIGHUP, SIG_IGN)
             let resolved = try config.load(flags: flags)
             let effective = resolved.config
-            let level = Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info
-            LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+            let levels = LogLevelControl(Logger.Level(rawValue: effective.logLevel.rawValue) ?? .info)
+            LoggingSystem.bootstrap { label in JournalLogHandler(label: label, control: levels) }
             let logger = Logger(label: "overseer")
             let limit = DescriptorLimit.raiseAndDescribe()
             logger.log(level: limit.failed ? .warning : .info, "\(limit.message)")
             for warning in resolved.warnings { logger.warning("\(warning)") }
-            let server = SupervisorServer(socketPath: effective.socketPath, settings: Self.settings(from: resolved), logger: logger)
+            // One supervisor per state directory, decided before anything in it is touched.
+            let lock: StateDirectoryLock
+            do {
+                lock = try StateDirectoryLock.acquire(stateDirectory: effective.stateDir)
+            } catch let error as StateDirectoryLockError {
+                throw CLIError(error.description, exitCode: 1)
+            }
+            defer { withExtendedLifetime(lock) {} }
+            var server = SupervisorServer(socketPath: effective.socketPath, settings: Self.settings(from: resolved), logger: logger)
+            let reloader = ConfigReloader(configPath: config.path ?? ProcessInfo.processInfo.environment["OVERSEER_CONFIG"], flags: flags, loaded: resolved, levels: levels, logger: logger)
+            server.reload = { supervisor in await reloader.reload(supervisor) }
             do {
                 try await server.run()
             } catch let error as ServerError {

@@ -84,8 +84,14 @@ public struct CLIError: Error, CustomStringConvertible {
     public var description: String { message }
 
     /// A failed call to the supervisor: 3 unreachable (or 503), 4 not found, 5 conflict,
-    /// 64 a request the supervisor found malformed (400: the command's input was wrong), else 1.
+    /// 64 a request the supervisor found malformed (400: the command's input was wrong),
+    /// 9 not stored (507: the state directory or its disk is the problem), else 1.
     init(_ error: SupervisorCallError) {
+        if error.status == 507 {
+            self.init("the supervisor could not store the change durably: \(error.description)\n"
+                + "(the supervisor is running; its state directory, or the disk holding it, is full or not writable)", exitCode: 9)
+            return
+        }
         let code: Int32 = switch error {
         case .unreachable: 3
         case .refused(let status, _, _, _): status == 404 ? 4 : status == 409 ? 5 : status == 503 ? 3 : status == 400 ? 64 : 1

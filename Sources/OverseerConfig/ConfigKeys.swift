@@ -70,6 +70,7 @@ struct ConfigKey: Sendable {
     private let applyTOML: @Sendable (any TOMLValueConvertible, inout OverseerConfig, ConfigSource) throws(ConfigError) -> Void
     private let applyText: @Sendable (String, inout OverseerConfig, ConfigSource) throws(ConfigError) -> Void
     private let displayValue: @Sendable (OverseerConfig) -> DisplayValue
+    private let copyValue: @Sendable (OverseerConfig, inout OverseerConfig) -> Void
 
     init<Value: Sendable>(
         _ name: String,
@@ -95,6 +96,7 @@ struct ConfigKey: Sendable {
             }
         }
         self.displayValue = { kind.display($0[keyPath: keyPath]) }
+        self.copyValue = { source, target in target[keyPath: keyPath] = source[keyPath: keyPath] }
     }
 
     /// Parses a value from the TOML file and stores it in `config`.
@@ -109,4 +111,7 @@ struct ConfigKey: Sendable {
 
     /// The current value of this key in `config`, ready for rendering.
     func display(_ config: OverseerConfig) -> DisplayValue { displayValue(config) }
+
+    /// Sets this key of `target` to its value in `source`.
+    func copy(from source: OverseerConfig, to target: inout OverseerConfig) { copyValue(source, &target) }
 }

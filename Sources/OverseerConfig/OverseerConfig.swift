@@ -167,3 +167,23 @@ public struct ResolvedConfig: Sendable, Equatable {
     /// The source of the value of `key`, or nil for an unknown key.
     public func source(of key: String) -> ConfigSource? { sources[key] }
 }
+
+extension OverseerConfig {
+    /// The keys whose effective values differ between this configuration and `other`, in the
+    /// order of the key table (a SIGHUP reload reports changes by these names).
+    public func keysDiffering(from other: OverseerConfig) -> [String] {
+        ConfigKeys.all.filter { $0.display(self) != $0.display(other) }.map(\.name)
+    }
+
+    /// This configuration with the values of `keys` taken from `other` (unknown names are ignored).
+    public func taking(_ keys: some Sequence<String>, from other: OverseerConfig) -> OverseerConfig {
+        var result = self
+        for name in keys { ConfigKeys.byName[name]?.copy(from: other, to: &result) }
+        return result
+    }
+
+    /// The value of `key` in TOML syntax (`5`, `"info"`, `[1, 2]`), or nil for an unknown key.
+    public func renderedValue(of key: String) -> String? {
+        ConfigKeys.byName[key].map { $0.display(self).toml }
+    }
+}

@@ -18,6 +18,8 @@ public enum DeliveryError: Error, CustomStringConvertible, Equatable, Sendable {
     case cannotOpen(path: String, message: String)
     /// Any other SQLite failure during `operation`.
     case database(path: String, operation: String, message: String)
+    /// `operation` could not write because the disk holding the store is full (SQLITE_FULL).
+    case storageFull(path: String, operation: String, message: String)
     /// A system call on the store's file failed (the error names the file).
     case io(SystemCallError)
 
@@ -37,7 +39,7 @@ public enum DeliveryError: Error, CustomStringConvertible, Equatable, Sendable {
             "delivery store \(path) is not a readable SQLite database (\(Self.oneLine(message))); left in place"
         case .cannotOpen(let path, let message):
             "cannot open delivery store \(path): \(Self.oneLine(message))"
-        case .database(let path, let operation, let message):
+        case .database(let path, let operation, let message), .storageFull(let path, let operation, let message):
             "delivery store \(path): \(operation) failed: \(Self.oneLine(message))"
         case .io(let failure):
             failure.description

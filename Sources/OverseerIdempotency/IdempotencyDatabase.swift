@@ -27,6 +27,7 @@ extension IdempotencyError {
         case .corrupt(let path, let message): self = .corruptDatabase(path: path, message: message)
         case .cannotOpen(let path, let message): self = .cannotOpen(path: path, message: message)
         case .database(let path, let operation, let message): self = .database(path: path, operation: operation, message: message)
+        case .full(let path, let operation, let message): self = .storageFull(path: path, operation: operation, message: message)
         case .io(let failure): self = .io(failure)
         }
     }

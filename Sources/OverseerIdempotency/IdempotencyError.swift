@@ -28,6 +28,8 @@ public enum IdempotencyError: Error, CustomStringConvertible, Equatable, Sendabl
     case cannotOpen(path: String, message: String)
     /// Any other SQLite failure during `operation`.
     case database(path: String, operation: String, message: String)
+    /// `operation` could not write because the disk holding the store is full (SQLITE_FULL).
+    case storageFull(path: String, operation: String, message: String)
     /// A system call on the store's file failed (the error names the file).
     case io(SystemCallError)
 
@@ -51,7 +53,7 @@ public enum IdempotencyError: Error, CustomStringConvertible, Equatable, Sendabl
             "idempotency store \(path) is not a readable SQLite database (\(Self.oneLine(message))); left in place"
         case .cannotOpen(let path, let message):
             "cannot open idempotency store \(path): \(Self.oneLine(message))"
-        case .database(let path, let operation, let message):
+        case .database(let path, let operation, let message), .storageFull(let path, let operation, let message):
             "idempotency store \(path): \(operation) failed: \(Self.oneLine(message))"
         case .io(let failure):
             failure.description

@@ -10,6 +10,8 @@ public enum SQLiteFileError: Error, Sendable, Equatable {
     case cannotOpen(path: String, message: String)
     /// A statement or setting failed.
     case database(path: String, operation: String, message: String)
+    /// A write failed because the disk (or the file system holding the file) is full: SQLITE_FULL.
+    case full(path: String, operation: String, message: String)
     /// A system call on the file failed (the error names the file).
     case io(SystemCallError)
 }
@@ -66,6 +68,8 @@ public enum DurableSQLite {
             return .corrupt(path: path, message: message)
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH, .SQLITE_READONLY:
             return .cannotOpen(path: path, message: message)
+        case .SQLITE_FULL:
+            return .full(path: path, operation: operation, message: message + " (SQLITE_FULL, errno \(Errno.noSpace.rawValue): No space left on device)")
         default:
             return .database(path: path, operation: operation, message: message)
         }

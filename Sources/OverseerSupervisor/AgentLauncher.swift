@@ -15,7 +15,7 @@ import Glibc
 /// Spawning: checks a spawn request, starts the agent in its own PTY, session and (when the
 /// supervisor manages a subtree) cgroup, attaches its terminal and enters it in the table.
 struct AgentLauncher: Sendable {
-    let settings: SupervisorSettings
+    let live: LiveSettings
     let table: AgentTable
     let dispatches: DispatchBook
     let roots: RootProcesses
@@ -26,6 +26,9 @@ struct AgentLauncher: Sendable {
     let events: EventHub
     let trackers: StateTrackers
     let logger: Logger
+
+    /// The settings in force now (a reload may have changed them since the last spawn).
+    var settings: SupervisorSettings { live.current }
 
     /// Spawns the agent; returns its record once its terminal is attached.
     func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentInfo {

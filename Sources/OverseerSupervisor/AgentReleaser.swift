@@ -9,7 +9,7 @@ import OverseerWire
 /// terminals and forgets them. Many agents go in one kill-engine run, sharing its /proc
 /// scans and grace period (shutdown releases everything at once).
 struct AgentReleaser: Sendable {
-    let settings: SupervisorSettings
+    let live: LiveSettings
     let table: AgentTable
     let roots: RootProcesses
     let blocking: BlockingWork
@@ -27,7 +27,9 @@ struct AgentReleaser: Sendable {
     }
 
     /// Releases agents already claimed for release, in one kill-engine run; one report per agent.
-    func release(_ agents: [AgentInfo]) async throws(SupervisorError) -> [KillReport] {
+    /// The registry is rewritten without them (unless `persisting` is false); when that write
+    /// fails the release still happened, and `notPersisted` says so.
+    func release(_ agents: [AgentInfo], persisting: Bool = true) async throws(SupervisorError) -> [KillReport] {
         guard !agents.isEmpty else { return [] }
         let engine = killEngine()
         let targets = agents.map(killTarget)
@@ -48,7 +50,10 @@ struct AgentReleaser: Sendable {
                 await table.releaseUnfinished(info, UnfinishedRelease(survivors: report.survivors, problems: report.problems))
             }
         }
-        try? await registry?.flush()
+        var unrecorded: (any Error)?
+        if persisting, let registry {
+            do { try await registry.flush() } catch { unrecorded = error }
+        }
         for (info, report) in zip(agents, reports) {
             if report.clean { await deliveries?.agentGone(info.name, incarnation: info.incarnation) }
             countSignals(report)
@@ -63,6 +68,12 @@ struct AgentReleaser: Sendable {
             events.publish {
                 AgentEvent(sequence: $0, type: .agentReleased, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: epochNow(), killed: report.processes.count, survivors: report.survivors.count)
             }
+        }
+        if let unrecorded, let registry {
+            let names = agents.map(\.name).joined(separator: ", ")
+            let survivors = reports.reduce(0) { $0 + $1.survivors.count }
+            throw .notPersisted("released \(names) (\(survivors) survivor(s)), but the registry could not be updated (\(Supervisor.describe(unrecorded))); "
+                + "their entries stay in \(registry.path) until a write succeeds")
         }
         return reports
     }
@@ -82,6 +93,7 @@ struct AgentReleaser: Sendable {
     }
 
     func killEngine() -> KillEngine {
+        let settings = live.current
         let pidfilePIDs = ProtectedPIDs.fromPidfiles(settings.protectedPidfiles).pids
         let protected = Set(settings.protectedPIDs).union(pidfilePIDs)
         return KillEngine(options: KillOptions(graceSeconds: settings.killGraceSeconds, protected: protected, reapOwnChildren: false))

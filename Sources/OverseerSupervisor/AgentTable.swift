@@ -27,10 +27,15 @@ actor AgentTable {
     private var agents: [String: Record] = [:]
     private var reserved: Set<String> = []
     private var shuttingDown = false
-    private let maxAgents: Int
+    private var maxAgents: Int
 
     init(maxAgents: Int) {
         self.maxAgents = maxAgents
+    }
+
+    /// A new limit for spawns from now on (a reload); agents beyond it keep running.
+    func setMaxAgents(_ limit: Int) {
+        maxAgents = limit
     }
 
     // MARK: Spawning

@@ -31,7 +31,9 @@ public struct LiveAgent: Sendable {
 /// queued deliveries itself (for STATUS=), so nobody counts rows to learn it.
 public actor DeliveryEngine {
     public nonisolated let store: DeliveryStore
-    let settings: SupervisorSettings
+    let live: LiveSettings
+    /// The settings in force now (a reload may change the timing and the queue cap).
+    nonisolated var settings: SupervisorSettings { live.current }
     let events: EventHub
     let metrics: SupervisorMetrics
     let logger: Logger
@@ -56,10 +58,10 @@ public actor DeliveryEngine {
 
     /// Opens (or creates) the store and turns deliveries a dead predecessor left mid-injection
     /// into `unverified` (never typed again).
-    public init(path: String, settings: SupervisorSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, lookup: @escaping @Sendable (String) async -> LiveAgent?) throws(DeliveryError) {
+    public init(path: String, live: LiveSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, lookup: @escaping @Sendable (String) async -> LiveAgent?) throws(DeliveryError) {
         let store = try DeliveryStore(path: path)
         self.store = store
-        self.settings = settings
+        self.live = live
         self.events = events
         self.metrics = metrics
         self.logger = logger
@@ -70,7 +72,7 @@ public actor DeliveryEngine {
             logger.warning("delivery interrupted by a restart: not typed again", metadata: ["delivery": "\(delivery.id)", "agent": "\(delivery.agent)", "reason": "\(delivery.reason ?? "")"])
             Self.publish(.deliveryVerified, delivery, agent: nil, events: events, metrics: metrics)
         }
-        _ = try? store.pruneFinished(olderThan: Date().timeIntervalSince1970 - settings.deliveryRetentionSeconds)
+        _ = try? store.pruneFinished(olderThan: Date().timeIntervalSince1970 - live.current.deliveryRetentionSeconds)
         pendingCount = try store.pendingCount()
     }
 

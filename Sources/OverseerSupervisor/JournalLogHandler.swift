@@ -9,15 +9,26 @@ import Glibc
 /// each line starts with a `<N>` syslog priority so journald files it at the right level;
 /// otherwise lines carry a timestamp and level for people.
 public struct JournalLogHandler: LogHandler {
-    public var logLevel: Logger.Level
+    /// The level of this logger: the shared control's unless set on this logger itself.
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? control.level }
+        set { ownLevel = newValue }
+    }
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     let label: String
     let toJournal: Bool
+    let control: LogLevelControl
+    private var ownLevel: Logger.Level?
 
     public init(label: String, level: Logger.Level, toJournal: Bool = JournalLogHandler.stderrIsJournal()) {
+        self.init(label: label, control: LogLevelControl(level), toJournal: toJournal)
+    }
+
+    /// A handler whose level follows `control` (the serve command's, changed by a reload).
+    public init(label: String, control: LogLevelControl, toJournal: Bool = JournalLogHandler.stderrIsJournal()) {
         self.label = label
-        self.logLevel = level
+        self.control = control
         self.toJournal = toJournal
     }
 

@@ -25,7 +25,7 @@ extension Supervisor {
         do {
             try await registry.flush()
         } catch {
-            throw .registryUnavailable("\(error)")
+            throw .notPersisted("dispatch \(id) failed, but its agents' handoff could not be written (\(Self.describe(error))); the handoff reaches the registry when a write succeeds (retried every second)")
         }
         let persisted = await table.handoffsPersisted(names)
         logger.notice("dispatch failed: agents handed to the reaper", metadata: ["dispatch": "\(id)", "agents": "\(names.joined(separator: ","))"])
@@ -37,7 +37,13 @@ extension Supervisor {
     public func completeDispatch(_ id: String) async throws(SupervisorError) -> DispatchView {
         let info = try await dispatchBook.complete(id)
         await table.leaveDispatch(info.agents, dispatch: id)
-        registry?.requestFlush()
+        if let registry {
+            do {
+                try await registry.flush()
+            } catch {
+                throw .notPersisted("dispatch \(id) completed, but the registry could not be updated (\(Self.describe(error))); its agents' entries are updated when a write succeeds (retried every second)")
+            }
+        }
         return info.view
     }
 }

@@ -25,7 +25,9 @@ public enum StoreOpenError: Error, Sendable, CustomStringConvertible {
 /// writer and the command-stream checkpoints, and offers them to the API as a
 /// `SupervisorFacade`. Spawning and release are `AgentLauncher`'s and `AgentReleaser`'s jobs.
 public final class Supervisor: SupervisorFacade {
-    public let settings: SupervisorSettings
+    /// The settings in force; a SIGHUP reload changes their run-time values (`reconfigure`).
+    public let live: LiveSettings
+    public var settings: SupervisorSettings { live.current }
     public let eventHub: EventHub
     public let metrics: SupervisorMetrics
     public let logger: Logger
@@ -49,7 +51,8 @@ public final class Supervisor: SupervisorFacade {
 
     /// Opens the stores the settings name (creating their directories 0700).
     public init(settings: SupervisorSettings, group: any EventLoopGroup, events: EventHub = EventHub(), metrics: SupervisorMetrics = SupervisorMetrics(), logger: Logger, watcher: ChildExitWatcher = .shared, baseEnvironment: [String: String] = AgentEnvironment.current()) throws(StoreOpenError) {
-        self.settings = settings
+        let live = LiveSettings(settings)
+        self.live = live
         self.eventHub = events
         self.metrics = metrics
         self.logger = logger
@@ -72,19 +75,19 @@ public final class Supervisor: SupervisorFacade {
             )
         }
         self.registry = registry
-        let deliveries = try Self.openDeliveries(settings: settings, events: events, metrics: metrics, logger: logger, table: table)
+        let deliveries = try Self.openDeliveries(settings: live, events: events, metrics: metrics, logger: logger, table: table)
         self.deliveries = deliveries
         do {
             checkpointStore = try settings.idempotencyStorePath.map { path throws(IdempotencyError) in try CheckpointStore(path: path) }
         } catch {
             throw .checkpoints("\(error)")
         }
-        launcher = AgentLauncher(settings: settings, table: table, dispatches: dispatchBook, roots: roots, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, events: events, trackers: trackers, logger: logger)
-        releaser = AgentReleaser(settings: settings, table: table, roots: roots, blocking: blocking, deliveries: deliveries, registry: registry, events: events, metrics: metrics, logger: logger)
+        launcher = AgentLauncher(live: live, table: table, dispatches: dispatchBook, roots: roots, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, events: events, trackers: trackers, logger: logger)
+        releaser = AgentReleaser(live: live, table: table, roots: roots, blocking: blocking, deliveries: deliveries, registry: registry, events: events, metrics: metrics, logger: logger)
     }
 
-    private static func openDeliveries(settings: SupervisorSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, table: AgentTable) throws(StoreOpenError) -> DeliveryEngine? {
-        guard let path = settings.deliveryStorePath else { return nil }
+    private static func openDeliveries(settings live: LiveSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, table: AgentTable) throws(StoreOpenError) -> DeliveryEngine? {
+        guard let path = live.current.deliveryStorePath else { return nil }
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -92,7 +95,7 @@ public final class Supervisor: SupervisorFacade {
             throw .deliveries("\(DeliveryError.cannotOpen(path: path, message: "cannot create \(directory): \(error.localizedDescription)"))")
         }
         do {
-            return try DeliveryEngine(path: path, settings: settings, events: events, metrics: metrics, logger: logger) { name in await table.liveAgent(name) }
+            return try DeliveryEngine(path: path, live: live, events: events, metrics: metrics, logger: logger) { name in await table.liveAgent(name) }
         } catch {
             throw .deliveries("\(error)")
         }
@@ -156,6 +159,14 @@ public final class Supervisor: SupervisorFacade {
         await blocking.shutdown()
     }
 
+    /// Applies a reloaded configuration's run-time values (`SupervisorSettings.adoptingRuntimeValues`):
+    /// they hold for what happens from now on (new spawns, releases, deliveries); running agents
+    /// and start-up choices (paths, stores, cgroups) are not touched.
+    public func reconfigure(_ new: SupervisorSettings) async {
+        live.adopt(new)
+        await table.setMaxAgents(new.maxAgents)
+    }
+
     /// One line for STATUS=: "3 agents running, 1 exited or releasing, 2 deliveries pending".
     public func statusLine() async -> String {
         let (running, other) = await table.counts()
@@ -181,10 +192,41 @@ public final class Supervisor: SupervisorFacade {
         let info = try await launcher.spawn(request)
         await updateRunningGauge()
         eventHub.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: info.spawnedAt) }
-        try? await registry?.flush() // durable spawn: the reaper knows it before the caller does
+        // Durable spawn: the reaper knows the agent before the caller does, or it does not run.
+        if let registry {
+            do {
+                try await registry.flush()
+            } catch {
+                throw await refuseUnrecorded(info, registry: registry.path, error: error)
+            }
+        }
         deliveries?.agentStarted(info.name)
         // The answer names the profile that reads the screen (and the state it starts in).
         return info.view(state: try? await table.record(info.name).tracker.current)
+    }
+
+    /// A spawn whose registry entry could not be written: what was spawned is killed (its whole
+    /// tree, verified) and the spawn is answered with the error.
+    private func refuseUnrecorded(_ info: AgentInfo, registry path: String, error: any Error) async -> SupervisorError {
+        logger.error("spawn refused: its registry entry could not be written; killing what was spawned", metadata: [
+            "agent": "\(info.name)", "pid": "\(info.pid)", "registry": "\(path)", "error": "\(error)",
+        ])
+        var outcome = "what was spawned (pid \(info.pid)) was killed"
+        do {
+            let claimed = try await table.claimForRelease(info.name)
+            let report = try await releaser.release([claimed], persisting: false)[0]
+            if !report.survivors.isEmpty { outcome = "killing what was spawned left \(report.survivors.count) survivor(s)" }
+        } catch {
+            outcome = "killing what was spawned failed: \(error)"
+        }
+        await updateRunningGauge()
+        return .notPersisted("agent \"\(info.name)\" was not started: its registry entry could not be written (\(Self.describe(error))); \(outcome)")
+    }
+
+    /// A persistence failure in one line, with the errno's number when a system call failed.
+    static func describe(_ error: any Error) -> String {
+        if case .io(let failure) = error as? RegistryError { return "registry \(failure) (errno \(failure.errno.rawValue))" }
+        return "\(error)"
     }
 
     public func agents() async -> [AgentView] {

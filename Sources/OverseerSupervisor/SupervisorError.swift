@@ -35,6 +35,9 @@ public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidSpawn(field: String, message: String)
     /// A state query or wait named something that is not a state.
     case invalidState(String)
+    /// A change whose durable record (registry entry, stored delivery or request) could not be
+    /// written; the message says which file, why, and what became of the change.
+    case notPersisted(String)
 
     public var description: String {
         switch self {
@@ -60,6 +63,7 @@ public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible
         case .checkpointNotFound(let agent, let generation): "no checkpoint for \(agent) generation \(generation)"
         case .unknownProfile(let name, let known): "unknown profile \"\(name)\" (known: \(known.joined(separator: ", ")))"
         case .invalidSpawn(_, let message): message
+        case .notPersisted(let message): message
         case .invalidState(let name): "unknown agent state \"\(name)\" (one of starting, idle, working, blocked, exited)"
         }
     }

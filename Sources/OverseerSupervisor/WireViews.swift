@@ -91,6 +91,7 @@ extension SupervisorError {
         case .invalidRequest(let field, _): self = .invalidMessage(field: field, message: error.description)
         case .conflict: self = .deliveryConflict(error.description)
         case .notFound(let id): self = .deliveryNotFound(id)
+        case .storageFull: self = .notPersisted("the message was not accepted: \(error.description)")
         default: self = .deliveryStoreFailed(error.description)
         }
     }
