@@ -36,9 +36,11 @@ public enum AttachRoutes {
     static let chunkSize = 16 << 10
 
     /// The HTTP/1.1 server with WebSocket upgrades for these routes (all other requests go to
-    /// the application's router as before).
-    public static func server(supervisor: any SupervisorFacade, maxInputBytes: Int, allowedUIDs: Set<UInt32> = [0, getuid()]) -> HTTPServerBuilder {
-        .http1WebSocketUpgrade(webSocketRouter: router(supervisor: supervisor, maxInputBytes: maxInputBytes, allowedUIDs: allowedUIDs))
+    /// the application's router as before), with the connection limits when given.
+    public static func server(supervisor: any SupervisorFacade, maxInputBytes: Int, allowedUIDs: Set<UInt32> = [0, getuid()], limits: ConnectionLimits? = nil, descriptorLimit: Int = ConnectionLimits.softDescriptorLimit()) -> HTTPServerBuilder {
+        let router = router(supervisor: supervisor, maxInputBytes: maxInputBytes, allowedUIDs: allowedUIDs)
+        guard let limits else { return .http1WebSocketUpgrade(webSocketRouter: router) }
+        return limits.server(webSocketRouter: router, descriptorLimit: descriptorLimit)
     }
 
     static func router(supervisor: any SupervisorFacade, maxInputBytes: Int, allowedUIDs: Set<UInt32>) -> Router<AttachRequestContext> {

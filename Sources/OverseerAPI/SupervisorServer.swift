@@ -77,16 +77,23 @@ public struct SupervisorServer: Sendable {
             }
         }
         let router = APIRouter.make(supervisor: supervisor, idempotency: idempotency)
+        let limits = ConnectionLimits(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)), maxConnections: settings.maxConnections)
+        let descriptorLimit = ConnectionLimits.softDescriptorLimit()
+        let maxConnections = limits.effectiveMaxConnections(descriptorLimit: descriptorLimit)
+        let idleTimeoutSeconds = settings.idleTimeoutSeconds
         let socketPath = self.socketPath
         let notifier = self.notifier
         let logger = self.logger
         let app = Application(
             router: router,
-            server: AttachRoutes.server(supervisor: supervisor, maxInputBytes: settings.maxInputBytes),
+            server: AttachRoutes.server(supervisor: supervisor, maxInputBytes: settings.maxInputBytes, limits: limits, descriptorLimit: descriptorLimit),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "overseer"),
             onServerRunning: { _ in
                 chmod(socketPath, 0o600)
-                logger.notice("listening", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
+                logger.notice("listening", metadata: [
+                    "socket": "\(socketPath)", "pid": "\(getpid())", "max_connections": "\(maxConnections)",
+                    "idle_timeout_seconds": "\(idleTimeoutSeconds)",
+                ])
                 notifier.ready(status: await supervisor.statusLine())
             },
             eventLoopGroupProvider: .shared(group),

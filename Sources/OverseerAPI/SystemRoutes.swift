@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import OverseerSupervisor
@@ -14,23 +15,45 @@ struct SystemRoutes {
             headers[.contentType] = APIContentType.metrics
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: supervisor.metricsText())))
         }
-        router.get("v1/events") { _, _ in events() }
+        router.get("v1/events") { request, _ in try events(lastEventID: request.headers[Self.lastEventID]) }
     }
 
-    /// Every lifecycle event from now on, as SSE. A first comment line confirms the
-    /// subscription is live; the stream ends when the supervisor shuts down.
-    func events() -> Response {
-        let stream = supervisor.events()
+    /// Lifecycle events as SSE. A first comment line confirms the subscription is live; the
+    /// stream ends when the supervisor shuts down. With `Last-Event-ID` (the last `id:` a
+    /// client saw), the events after it that the replay buffer still holds come first; any
+    /// gap (too old for the buffer, or dropped while this client fell behind) is sent as an
+    /// `events_lost` event in its place.
+    func events(lastEventID: String?) throws -> Response {
+        let after = try Self.parse(lastEventID: lastEventID)
+        let stream = supervisor.events(after: after)
         var headers = HTTPFields()
         headers[.contentType] = APIContentType.eventStream
         headers[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: ": subscribed\n\n"))
+            var losses = EventLossCheck(after: after)
             for await event in stream {
-                let data = String(decoding: try JSONResponse.encoder.encode(event), as: UTF8.self)
-                try await writer.write(ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type.rawValue)\ndata: \(data)\n\n"))
+                if let lost = losses.check(event) { try await writer.write(try Self.frame(lost)) }
+                try await writer.write(try Self.frame(event))
             }
             try await writer.finish(nil)
         })
+    }
+
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+
+    /// The sequence a `Last-Event-ID` header names (nil: none given).
+    static func parse(lastEventID: String?) throws -> UInt64? {
+        guard let lastEventID, !lastEventID.isEmpty else { return nil }
+        guard let id = UInt64(lastEventID.trimmingCharacters(in: .whitespaces)) else {
+            throw APIError.badRequest("Last-Event-ID must be an event id (a non-negative integer), got \(lastEventID.debugDescription)", field: "Last-Event-ID")
+        }
+        return id
+    }
+
+    /// One event as an SSE frame: `id:` its sequence, `event:` its type, `data:` its JSON.
+    static func frame(_ event: AgentEvent) throws -> ByteBuffer {
+        let data = String(decoding: try JSONResponse.encoder.encode(event), as: UTF8.self)
+        return ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type.rawValue)\ndata: \(data)\n\n")
     }
 }

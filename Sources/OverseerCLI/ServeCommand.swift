@@ -86,6 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.idempotencyTTLSeconds = config.idempotencyTTLSeconds
         settings.idempotencyMaxEntries = config.idempotencyMaxEntries
         settings.checkpointRetentionSeconds = config.checkpointRetentionSeconds
+        settings.eventBuffer = config.eventBuffer
+        settings.idleTimeoutSeconds = config.idleTimeoutSeconds
+        settings.maxConnections = config.maxConnections
         settings.profiles = resolved.profiles
         return settings
     }

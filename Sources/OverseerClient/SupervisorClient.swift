@@ -166,10 +166,12 @@ public struct SupervisorClient: Sendable {
     }
 
     /// Every lifecycle event from now on, until the supervisor shuts down or the consumer stops.
-    public func events() async throws(SupervisorCallError) -> AsyncThrowingStream<AgentEvent, any Error> {
+    /// With `after` (the last sequence seen, sent as `Last-Event-ID`), the events since then
+    /// come first, or an `events_lost` event says which are gone.
+    public func events(after: UInt64? = nil) async throws(SupervisorCallError) -> AsyncThrowingStream<AgentEvent, any Error> {
         let stream: ClientStream
         do {
-            stream = try await http.stream(.get("/v1/events"), headTimeout: timeout)
+            stream = try await http.stream(.get("/v1/events", headers: after.map { [("Last-Event-ID", String($0))] } ?? []), headTimeout: timeout)
         } catch {
             throw .unreachable(error)
         }

@@ -34,6 +34,9 @@ enum ConfigKeys {
         ConfigKey("idempotency_ttl_seconds", \.idempotencyTTLSeconds, .number(above: 0, atMost: 604_800)),
         ConfigKey("idempotency_max_entries", \.idempotencyMaxEntries, .integer(1...1_000_000)),
         ConfigKey("checkpoint_retention_seconds", \.checkpointRetentionSeconds, .number(above: 0, atMost: 31_536_000)),
+        ConfigKey("event_buffer", \.eventBuffer, .integer(16...1_000_000)),
+        ConfigKey("idle_timeout_seconds", \.idleTimeoutSeconds, .number(above: 0, atMost: 86_400)),
+        ConfigKey("max_connections", \.maxConnections, .integer(1...1_000_000)),
     ]
 
     /// Key descriptors by TOML name, old names (aliases) included.

@@ -65,6 +65,14 @@ public struct OverseerConfig: Sendable, Equatable {
     public var idempotencyMaxEntries: Int = 10_000
     /// `checkpoint_retention_seconds`: how long a released agent's command checkpoints wait for an acknowledgement.
     public var checkpointRetentionSeconds: Double = 604_800
+    /// `event_buffer`: events kept for `/v1/events` clients reconnecting with `Last-Event-ID`.
+    public var eventBuffer: Int = 4_096
+    /// `idle_timeout_seconds`: a connection with no request in progress for this long is closed
+    /// (never an SSE stream, a long-poll or an attach while it runs).
+    public var idleTimeoutSeconds: Double = 60
+    /// `max_connections`: connections served at once; more are answered 503 and closed (capped
+    /// at the descriptor limit less a reserve).
+    public var maxConnections: Int = 1_024
 
     /// Creates a configuration with the given paths and built-in defaults for everything else
     /// (the registry and the reaper's metrics file live under `stateDir`).

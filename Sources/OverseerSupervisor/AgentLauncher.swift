@@ -110,7 +110,7 @@ struct AgentLauncher: Sendable {
         let tracker = AgentStateTracker(profile: profile, screen: screen, ring: ring) { [events, name = request.name, id, incarnation] previous, current in
             events.publish { AgentEvent(sequence: $0, type: .agentState, agent: name, agentID: id, incarnation: incarnation, time: current.since, agentState: current.verdict.event(previous: previous.state)) }
         }
-        await table.insert(AgentTable.Record(info: info, ring: ring, screen: screen, tracker: tracker, terminal: nil, submitDelayMs: request.submitDelayMs))
+        await table.insert(AgentTable.Record(info: info, ring: ring, screen: screen, tracker: tracker, terminal: nil, submitDelayMs: request.submitDelayMs), events: events)
         if let dispatch = request.dispatch { await dispatches.join(dispatch, agent: request.name) }
         roots.tracked(pid: spawned.pid)
 

@@ -43,8 +43,9 @@ struct AgentReleaser: Sendable {
         // Only a tree verified gone is forgotten. An unfinished release keeps the agent listed
         // (and in the registry, for the reaper) with its survivors; releasing it again retries.
         for (info, report) in zip(agents, reports) {
+            await recordRootExit(of: info, report: report)
             if report.clean {
-                roots.retire(pid: info.pid, name: info.name)
+                roots.retire(pid: info.pid, name: info.name, incarnation: info.incarnation)
                 await table.remove(info.name, incarnation: info.incarnation)?.terminal?.close()
             } else {
                 await table.releaseUnfinished(info, UnfinishedRelease(survivors: report.survivors, problems: report.problems))
@@ -77,6 +78,23 @@ struct AgentReleaser: Sendable {
         }
         return reports
     }
+
+    /// Records how the root ended (publishing `agent_exited`) before the release is reported:
+    /// the kill made it a zombie, and the child-exit watcher reaps it moments later, while
+    /// the exit stream's consumer may not have run yet (or at all, during shutdown). A root
+    /// that survived the kill has no exit to record, and none is invented; one whose exit was
+    /// recorded before the release was claimed needs nothing.
+    private func recordRootExit(of info: AgentInfo, report: KillReport) async {
+        let rootAlive = report.survivors.contains { $0.pid == info.pid } || report.skipped.contains { $0.pid == info.pid && $0.reason == .protectedPID }
+        guard info.exit == nil, !rootAlive, let status = await roots.finalExit(pid: info.pid, incarnation: info.incarnation, timeout: Self.rootExitWait) else { return }
+        let exit = AgentExit(name: info.name, incarnation: info.incarnation, pid: info.pid, status: status)
+        if await table.recordExit(exit, at: epochNow(), events: events) != nil {
+            logger.info("agent exited", metadata: ["agent": "\(info.name)", "pid": "\(info.pid)", "status": "\(status)"])
+        }
+    }
+
+    /// How long a release waits for the watcher to reap a root the kill engine saw end.
+    static let rootExitWait: Duration = .seconds(5)
 
     /// The agent's tree as the kill engine would see it now (nothing is signalled).
     func tree(of info: AgentInfo) async -> [AgentView.TreeProcess] {

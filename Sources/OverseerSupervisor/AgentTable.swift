@@ -1,6 +1,7 @@
 import OverseerProfiles
 import OverseerPTY
 import OverseerTerminal
+import OverseerWire
 
 /// The agents this supervisor runs, and the names of spawns in progress. Every change is
 /// one step on this actor; nothing else holds agent state.
@@ -52,8 +53,12 @@ actor AgentTable {
         reserved.remove(name)
     }
 
-    func insert(_ record: Record) {
+    /// Adds the agent and publishes `agent_spawned` in the same step, so no event of the
+    /// incarnation (its exit, even for a root that ends at once) can precede it.
+    func insert(_ record: Record, events: EventHub) {
         agents[record.info.name] = record
+        let info = record.info
+        events.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: info.spawnedAt) }
     }
 
     func attach(_ terminal: AgentTerminal, to name: String) {
@@ -101,15 +106,20 @@ actor AgentTable {
 
     // MARK: Changes
 
-    /// Records the root's exit, if the incarnation is still the current one.
-    func recordExit(_ exit: AgentExit, at time: Double) -> AgentInfo? {
-        guard var record = agents[exit.name], record.info.incarnation == exit.incarnation else { return nil }
+    /// Records the root's exit and publishes `agent_exited`, in one step, if the incarnation
+    /// is still the current one and its exit is not recorded yet (the exit stream and a
+    /// release may both report it; the first one counts). Because the event goes out in the
+    /// same step, anything that sees the exit recorded publishes after it.
+    func recordExit(_ exit: AgentExit, at time: Double, events: EventHub) -> AgentInfo? {
+        guard var record = agents[exit.name], record.info.incarnation == exit.incarnation, record.info.exit == nil else { return nil }
         if record.info.state == .running { record.info.state = .exited }
         record.info.exit = exit.status
         record.info.exitedAt = time
         agents[exit.name] = record
         record.tracker.markExited()
-        return record.info
+        let info = record.info
+        events.publish { AgentEvent(sequence: $0, type: .agentExited, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: exit.pid, time: time, exit: exit.status.view) }
+        return info
     }
 
     func setSize(of name: String, rows: UInt16, cols: UInt16) {

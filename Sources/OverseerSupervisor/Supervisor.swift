@@ -50,9 +50,10 @@ public final class Supervisor: SupervisorFacade {
     let startedAt = Date()
 
     /// Opens the stores the settings name (creating their directories 0700).
-    public init(settings: SupervisorSettings, group: any EventLoopGroup, events: EventHub = EventHub(), metrics: SupervisorMetrics = SupervisorMetrics(), logger: Logger, watcher: ChildExitWatcher = .shared, baseEnvironment: [String: String] = AgentEnvironment.current()) throws(StoreOpenError) {
+    public init(settings: SupervisorSettings, group: any EventLoopGroup, events: EventHub? = nil, metrics: SupervisorMetrics = SupervisorMetrics(), logger: Logger, watcher: ChildExitWatcher = .shared, baseEnvironment: [String: String] = AgentEnvironment.current()) throws(StoreOpenError) {
         let live = LiveSettings(settings)
         self.live = live
+        let events = events ?? EventHub(replayCapacity: settings.eventBuffer)
         self.eventHub = events
         self.metrics = metrics
         self.logger = logger
@@ -123,12 +124,13 @@ public final class Supervisor: SupervisorFacade {
         }
     }
 
+    /// An exit from the stream: recorded (and `agent_exited` published) unless a release of
+    /// the incarnation recorded it first.
     private func agentExited(_ exit: AgentExit) async {
-        guard let info = await table.recordExit(exit, at: epochNow()) else { return }
+        guard let info = await table.recordExit(exit, at: epochNow(), events: eventHub) else { return }
         await updateRunningGauge()
         registry?.requestFlush()
         logger.info("agent exited", metadata: ["agent": "\(info.name)", "pid": "\(exit.pid)", "status": "\(exit.status)"])
-        eventHub.publish { AgentEvent(sequence: $0, type: .agentExited, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: exit.pid, time: info.exitedAt ?? epochNow(), exit: exit.status.view) }
         await deliveries?.agentGone(info.name, incarnation: info.incarnation)
     }
 
@@ -191,7 +193,7 @@ public final class Supervisor: SupervisorFacade {
     public func spawn(_ request: SpawnRequest) async throws(SupervisorError) -> AgentView {
         let info = try await launcher.spawn(request)
         await updateRunningGauge()
-        eventHub.publish { AgentEvent(sequence: $0, type: .agentSpawned, agent: info.name, agentID: info.id, incarnation: info.incarnation, pid: info.pid, time: info.spawnedAt) }
+        // agent_spawned went out when the table took the agent (before any exit could).
         // Durable spawn: the reaper knows the agent before the caller does, or it does not run.
         if let registry {
             do {
@@ -293,5 +295,5 @@ public final class Supervisor: SupervisorFacade {
 
     public func metricsText() -> String { metrics.render() }
 
-    public func events() -> AsyncStream<AgentEvent> { eventHub.subscribe() }
+    public func events(after: UInt64?) -> AsyncStream<AgentEvent> { eventHub.subscribe(after: after) }
 }

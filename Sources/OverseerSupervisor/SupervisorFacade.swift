@@ -53,8 +53,14 @@ public protocol SupervisorFacade: Sendable {
     func health() async -> HealthResponse
     /// The Prometheus text exposition.
     func metricsText() -> String
-    /// Every event from now on; ends when shutdown begins.
-    func events() -> AsyncStream<AgentEvent>
+    /// Every event from now on; ends when shutdown begins. With `after` (a client's
+    /// `Last-Event-ID`), the remembered events after that sequence come first.
+    func events(after: UInt64?) -> AsyncStream<AgentEvent>
+}
+
+extension SupervisorFacade {
+    /// Every event from now on.
+    public func events() -> AsyncStream<AgentEvent> { events(after: nil) }
 }
 
 /// A slice of an agent's output (see `OverseerPTY.OutputRing.read`).

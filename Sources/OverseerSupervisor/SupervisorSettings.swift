@@ -39,6 +39,12 @@ public struct SupervisorSettings: Sendable {
     public var idempotencyTTLSeconds: Double = 300
     public var idempotencyMaxEntries: Int = 10_000
     public var checkpointRetentionSeconds: Double = 604_800
+    /// Events kept for `Last-Event-ID` replay on `/v1/events` (`event_buffer`).
+    public var eventBuffer: Int = 4096
+    /// Seconds a connection may sit idle (no request in progress) before it is closed (`idle_timeout_seconds`).
+    public var idleTimeoutSeconds: Double = 60
+    /// Connections served at once; more are answered 503 and closed (`max_connections`).
+    public var maxConnections: Int = 1024
     /// Lines kept above each agent's rendered screen.
     public var screenScrollbackLines: Int = TerminalScreen.defaultScrollbackLines
     /// Agent profiles: the built-in ones and those of the config file.

@@ -164,5 +164,5 @@ final class FakeSupervisor: SupervisorFacade {
 
     func metricsText() -> String { "overseer_spawns_total 0\n" }
 
-    func events() -> AsyncStream<AgentEvent> { AsyncStream { $0.finish() } }
+    func events(after: UInt64?) -> AsyncStream<AgentEvent> { AsyncStream { $0.finish() } }
 }

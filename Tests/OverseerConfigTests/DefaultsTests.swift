@@ -33,11 +33,14 @@ final class DefaultsTests: ConfigTestCase {
         XCTAssertEqual(config.idempotencyTTLSeconds, 300)
         XCTAssertEqual(config.idempotencyMaxEntries, 10_000)
         XCTAssertEqual(config.checkpointRetentionSeconds, 604_800)
+        XCTAssertEqual(config.eventBuffer, 4_096)
+        XCTAssertEqual(config.idleTimeoutSeconds, 60)
+        XCTAssertEqual(config.maxConnections, 1_024)
         XCTAssertEqual(config, OverseerConfig.defaults(environment: [:], uid: 0))
         XCTAssertNil(resolved.filePath)
         XCTAssertEqual(resolved.warnings, [])
         XCTAssertEqual(Set(resolved.sources.keys), Set(OverseerConfig.keyNames))
-        XCTAssertEqual(OverseerConfig.keyNames.count, 27)
+        XCTAssertEqual(OverseerConfig.keyNames.count, 30)
         for name in OverseerConfig.keyNames {
             XCTAssertEqual(resolved.source(of: name), .defaultValue, name)
         }

@@ -110,6 +110,16 @@ final class ErrorTests: ConfigTestCase {
         XCTAssertEqual(try loader(["OVERSEER_CGROUP_ROOT": " Auto "]).load(configPath: nil).config.cgroupRoot, "auto")
     }
 
+    func testConnectionAndEventBufferLimitsAreChecked() throws {
+        let path = try writeFile("max_connections = 0\n")
+        assertInvalid(loadError(loader(), configPath: path), key: "max_connections", value: "0",
+                      expected: "an integer from 1 to 1000000", source: .file(path))
+        assertInvalid(loadError(loader(["OVERSEER_IDLE_TIMEOUT_SECONDS": "0"])), key: "idle_timeout_seconds", value: "\"0\"",
+                      expected: "a number greater than 0 and at most 86400", source: .environment("OVERSEER_IDLE_TIMEOUT_SECONDS"))
+        assertInvalid(loadError(loader(["OVERSEER_EVENT_BUFFER": "15"])), key: "event_buffer", value: "\"15\"",
+                      expected: "an integer from 16 to 1000000", source: .environment("OVERSEER_EVENT_BUFFER"))
+    }
+
     func testBadListElements() throws {
         let path = try writeFile("protected_pids = [1, -3]\n")
         assertInvalid(loadError(loader(), configPath: path), key: "protected_pids", value: "-3",

@@ -32,6 +32,9 @@ final class PrecedenceTests: ConfigTestCase {
         idempotency_ttl_seconds = 60
         idempotency_max_entries = 50
         checkpoint_retention_seconds = 7200
+        event_buffer = 100
+        idle_timeout_seconds = 2.5
+        max_connections = 10
 
         """
 
@@ -64,6 +67,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.idempotencyTTLSeconds = 60
         expected.idempotencyMaxEntries = 50
         expected.checkpointRetentionSeconds = 7200
+        expected.eventBuffer = 100
+        expected.idleTimeoutSeconds = 2.5
+        expected.maxConnections = 10
         XCTAssertEqual(resolved.config, expected)
         XCTAssertEqual(resolved.filePath, path)
         for name in OverseerConfig.keyNames {
@@ -117,6 +123,7 @@ final class PrecedenceTests: ConfigTestCase {
             "max_pending_deliveries": "7", "delivery_typed_seconds": "0.5", "delivery_ready_seconds": "4", "delivery_idle_seconds": "5",
             "delivery_retention_seconds": "60",
             "idempotency_ttl_seconds": "1", "idempotency_max_entries": "2", "checkpoint_retention_seconds": "3",
+            "event_buffer": "16", "idle_timeout_seconds": "86400", "max_connections": "1",
         ]
         for (key, value) in text {
             env["OVERSEER_" + key.uppercased()] = value
@@ -151,6 +158,9 @@ final class PrecedenceTests: ConfigTestCase {
         expected.idempotencyTTLSeconds = 1
         expected.idempotencyMaxEntries = 2
         expected.checkpointRetentionSeconds = 3
+        expected.eventBuffer = 16
+        expected.idleTimeoutSeconds = 86_400
+        expected.maxConnections = 1
         XCTAssertEqual(fromEnv.config, expected)
         XCTAssertEqual(fromFlags.config, expected)
         XCTAssertEqual(fromEnv.warnings, [])
