@@ -110,7 +110,7 @@ public struct SupervisorServer: Sendable {
         if let reload { services.append(ReloadService { await reload(supervisor) }) }
         let serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            gracefulShutdownSignals: [.sigterm, .sigint, .sigquit],
             logger: Logger(label: "overseer.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
         ))
         defer { unlink(socketPath) }

@@ -35,6 +35,21 @@ final class ShutdownTests: XCTestCase {
         XCTAssertTrue(log.contains("agent released agent=b"), log)
     }
 
+    /// SIGQUIT is a graceful stop like SIGTERM (its default action would dump core and leave
+    /// the agents unreleased), even when the shell that started serve ignored it.
+    func testSIGQUITStopsGracefullyLikeSIGTERM() async throws {
+        let supervisor = try SupervisorProcess(extraArguments: ["--kill-grace", "1"])
+        defer { supervisor.removeFiles() }
+        let agent = try await spawn(supervisor, "q", ["sh", "-c", "trap '' HUP; sleep 600"])
+        defer { TestProcesses.killCarrying("OVERSEER_AGENT_ID", agent.id) }
+        XCTAssertEqual(supervisor.stop(timeout: 30, signal: SIGQUIT), 0, supervisor.log_())
+        XCTAssertEqual(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", agent.id), [], "released, not left behind")
+        let log = supervisor.log_()
+        XCTAssertTrue(log.contains("shutting down"), log)
+        XCTAssertTrue(log.contains("agent released agent=q"), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: supervisor.socketPath), "socket removed on exit")
+    }
+
     /// `on_shutdown = leave`: agents keep running after a clean stop, for the reaper.
     func testLeavePolicyLeavesAgentsRunning() async throws {
         let supervisor = try SupervisorProcess(extraArguments: ["--on-shutdown", "leave"])

@@ -69,9 +69,9 @@ public final class SupervisorProcess: @unchecked Sendable {
 
     /// SIGTERM, then wait for exit; returns the wait status.
     @discardableResult
-    public func stop(timeout: Double = 30) -> Int32? {
+    public func stop(timeout: Double = 30, signal: Int32 = SIGTERM) -> Int32? {
         guard pid > 0 else { return nil }
-        kill(pid, SIGTERM)
+        kill(pid, signal)
         let status = TestProcesses.reap(pid, timeout: timeout)
         if status == nil { kill(pid, SIGKILL); _ = TestProcesses.reap(pid, timeout: 5) }
         pid = 0
