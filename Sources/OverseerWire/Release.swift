@@ -15,7 +15,7 @@ public struct ReleaseView: Codable, Sendable {
 public struct KillReportView: Codable, Sendable {
     /// Why a process belonged to the tree.
     public enum Membership: String, Codable, Sendable {
-        case root, descendant, session, processGroup = "process_group", marker, cgroup
+        case root, descendant, session, processGroup = "process_group", marker, cgroup, lineage
     }
 
     /// How one signalled process ended.
