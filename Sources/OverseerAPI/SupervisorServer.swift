@@ -87,7 +87,9 @@ public struct SupervisorServer: Sendable {
         let app = Application(
             router: router,
             server: AttachRoutes.server(supervisor: supervisor, maxInputBytes: settings.maxInputBytes, limits: limits, descriptorLimit: descriptorLimit),
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "overseer"),
+            // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of connects
+            // waits there for the idle-eviction to make room instead of failing with EAGAIN.
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "overseer", backlog: 4096),
             onServerRunning: { _ in
                 chmod(socketPath, 0o600)
                 logger.notice("listening", metadata: [
