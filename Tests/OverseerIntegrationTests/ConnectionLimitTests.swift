@@ -53,6 +53,22 @@ enum RawConnection {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// What the server sends until `needle` has arrived (or `timeout` passes).
+    static func read(_ fd: Int32, until needle: String, timeout: Double) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !String(decoding: bytes, as: UTF8.self).contains(needle) {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) >= 0 else { break }
+            guard poller.revents != 0 else { continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func send(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         var sent = 0
@@ -174,16 +190,13 @@ final class ConnectionCapTests: SupervisorTestCase {
         XCTAssertTrue(served, "a slot freed by a closed stream serves a new client")
 
         // Three streams and one idle connection: a new client takes the idle one's place.
-        // The baseline may have counted the start-up probe's socket, still closing then; the
-        // count just before the connect cannot, so either rise shows the accept.
-        let before = RawConnection.socketCount(of: supervisor.pid)
+        // One request answered on it proves the server took it; from then on it is an idle
+        // keep-alive connection.
         let idle = RawConnection.open(supervisor.socketPath)
         defer { close(idle) }
-        let accepted = TestProcesses.waitUntil(timeout: 10) {
-            let now = RawConnection.socketCount(of: self.supervisor.pid)
-            return now > before || now >= baseline + 4
-        }
-        XCTAssertTrue(accepted, "the server accepted the idle connection")
+        RawConnection.send(idle, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let first = RawConnection.read(idle, until: "\"status\"", timeout: 20)
+        XCTAssertTrue(first.hasPrefix("HTTP/1.1 200"), "the server served the soon idle connection: \(first)")
         let second = try await client.send(.get("/healthz"), timeout: .seconds(20))
         XCTAssertEqual(second.status, 200, second.text)
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { RawConnection.isClosedByPeer(idle) }, "the idle connection was closed to make room")
