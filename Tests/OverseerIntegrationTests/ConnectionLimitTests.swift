@@ -53,6 +53,22 @@ enum RawConnection {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// What the server sends until `needle` has arrived (or `timeout` passes).
+    static func read(_ fd: Int32, until needle: String, timeout: Double) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !String(decoding: bytes, as: UTF8.self).contains(needle) {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) >= 0 else { break }
+            guard poller.revents != 0 else { continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func send(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         var sent = 0
@@ -104,10 +120,10 @@ final class IdleConnectionTests: SupervisorTestCase {
             if fd >= 0 { fds.append(fd) }
         }
         XCTAssertEqual(fds.count, 2_000)
-        let healthStarted = ContinuousClock.now
+        // Served within the request's timeout, although 2,000 connections came first (how fast
+        // is the bench's business, not a test's).
         let health = try await client.send(.get("/healthz"), timeout: .seconds(10)).decode(HealthResponse.self)
         XCTAssertEqual(health.status, "ok")
-        XCTAssertLessThan(ContinuousClock.now - healthStarted, .seconds(2), "the new client was served promptly")
         XCTAssertLessThanOrEqual(RawConnection.socketCount(of: supervisor.pid), baseline + 1_024 + 8, "the server holds at most max_connections")
         // Opening took well under the timeout, so none of them is expired yet when checked here.
         if ContinuousClock.now - opened < .seconds(2) {
@@ -174,9 +190,13 @@ final class ConnectionCapTests: SupervisorTestCase {
         XCTAssertTrue(served, "a slot freed by a closed stream serves a new client")
 
         // Three streams and one idle connection: a new client takes the idle one's place.
+        // One request answered on it proves the server took it; from then on it is an idle
+        // keep-alive connection.
         let idle = RawConnection.open(supervisor.socketPath)
         defer { close(idle) }
-        XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { RawConnection.socketCount(of: self.supervisor.pid) >= baseline + 4 }, "the server accepted the idle connection")
+        RawConnection.send(idle, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let first = RawConnection.read(idle, until: "\"status\"", timeout: 20)
+        XCTAssertTrue(first.hasPrefix("HTTP/1.1 200"), "the server served the soon idle connection: \(first)")
         let second = try await client.send(.get("/healthz"), timeout: .seconds(20))
         XCTAssertEqual(second.status, 200, second.text)
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { RawConnection.isClosedByPeer(idle) }, "the idle connection was closed to make room")

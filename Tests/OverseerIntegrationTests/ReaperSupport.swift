@@ -25,13 +25,23 @@ class ReaperTestCase: XCTestCase {
 
     var registryPath: String { directory + "/registry.json" }
 
+    /// The default stranded tree's script.
+    static let defaultTree = #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#
+
     /// A tree carrying a fresh marker: a shell with children, a setsid child and a double-forked daemon.
-    func strandedTree(_ script: String = #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#, argv0: [String] = [], minimum: Int = 4) throws -> (marker: String, root: ProcessIdentity) {
+    /// The default tree is returned once it has settled (the root shell and three sleeps, no
+    /// intermediate shell left), so a count taken then is the tree's.
+    func strandedTree(_ script: String = ReaperTestCase.defaultTree, argv0: [String] = [], minimum: Int = 4) throws -> (marker: String, root: ProcessIdentity) {
         let marker = TestProcesses.uniqueMarker()
         markers.append(marker)
         let pid = try spawnPlain(argv: ["/bin/sh", "-c", script] + argv0, environment: ["PATH": "/usr/bin:/bin", "OVERSEER_AGENT_ID": marker], newSession: true)
         started.append(pid)
-        XCTAssertTrue(TestProcesses.waitUntil(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker).count >= minimum })
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) {
+            let carriers = TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker)
+            guard carriers.count >= minimum else { return false }
+            guard script == Self.defaultTree else { return true }
+            return carriers.filter { $0 != pid && (try? ProcStat.read(pid: $0))?.comm != "sleep" }.isEmpty
+        })
         return (marker, try XCTUnwrap(ProcessIdentity.current(pid: pid)))
     }
 

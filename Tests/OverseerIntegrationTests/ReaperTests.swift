@@ -119,8 +119,10 @@ final class ReaperTests: ReaperTestCase {
     }
 
     func testAmbiguousNameIsNotKilledAndIsUnresolved() throws {
-        // Single processes whose argv carries the name (python keeps its argv in /proc).
-        let argv = ["/usr/bin/env", "python3", "-c", "import time; time.sleep(600)", "--agent-name", "twin"]
+        // Single processes whose argv carries the name (python keeps its argv in /proc). The
+        // system python itself: through `env` and a version manager's shim, the process would
+        // pass through other command lines (and might not name the agent) while the reaper looks.
+        let argv = ["/usr/bin/python3", "-c", "import time; time.sleep(600)", "--agent-name", "twin"]
         let one = try spawnPlain(argv: argv, environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OVERSEER_") })
         let two = try spawnPlain(argv: argv, environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OVERSEER_") })
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { [one, two].allSatisfy { (ProcessSnapshot.cmdline(of: $0) ?? []).contains("twin") } })
