@@ -89,6 +89,57 @@ final class LineageTests: SupervisorTestCase {
         XCTAssertTrue(released.report.clean, "\(released.report)")
         XCTAssertEqual(released.report.survivors, [])
     }
+
+    /// A fork storm that left the tree (setsid, env -i) and is still forking when the release
+    /// comes: children that ignore SIGTERM and SIGHUP, one every few milliseconds. None is left.
+    func testAForkStormDuringReleaseLeavesNoSurvivor() async throws {
+        let token = "storm-" + TestProcesses.uniqueMarker()
+        defer { CmdlineWitness.killAll(token) }
+        let storm = #"$SIG{HUP} = $SIG{TERM} = "IGNORE"; for (1..400) { my $p = fork; if (defined $p && !$p) { sleep 600; exit 0 } select(undef, undef, undef, 0.005) } sleep 600"#
+        _ = try await spawn("storm", ["sh", "-c", "env -i /usr/bin/setsid -f /usr/bin/perl -e '\(storm)' \(token); exec sleep 600"])
+        let storming = await TestProcesses.waitUntilAsync(timeout: 30) { CmdlineWitness.pids(token).count >= 20 }
+        XCTAssertTrue(storming, "the storm started: \(CmdlineWitness.pids(token).count)")
+        let released = try await release("storm")
+        XCTAssertEqual(CmdlineWitness.pids(token), [], "survivors of the storm")
+        XCTAssertTrue(released.report.clean, "\(released.report.problems)")
+        XCTAssertEqual(released.report.survivors, [])
+    }
+
+    /// A process whose main thread called pthread_exit (a zombie leader, its other thread
+    /// running and deaf to SIGTERM and SIGHUP) that also left the tree and has no marker: the
+    /// leader's exit event does not drop it from the lineage; release kills it.
+    func testAZombieLeaderThatLeftTheTreeIsReleased() async throws {
+        let directory = TestProcesses.temporaryDirectory()
+        defer { TestProcesses.removeDirectory(directory) }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/c/zombie_leader.c").path
+        let binary = directory + "/zombie_leader"
+        let compiled = try CommandRunner.run(["/usr/bin/cc", "-O1", "-pthread", "-o", binary, source], directory: directory)
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        let ready = "\(directory)/ready"
+        let pidfile = "\(directory)/pid"
+        _ = try await spawn("zleader", ["sh", "-c", "/usr/bin/setsid -f /bin/sh -c 'echo $$ > \(pidfile); exec env -i \(binary) \(ready)'; exec sleep 600"])
+        let started = await TestProcesses.waitUntilAsync(timeout: 20) { FileManager.default.fileExists(atPath: ready) }
+        XCTAssertTrue(started, "the fixture never became ready")
+        let pid = try XCTUnwrap(Int32((try? String(contentsOfFile: pidfile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        defer { kill(pid, SIGKILL) }
+        let zombie = await TestProcesses.waitUntilAsync(timeout: 20) { (try? ProcStat.read(pid: pid))?.state == .zombie }
+        XCTAssertTrue(zombie && Self.threadRuns(pid), "the leader is a zombie and its thread runs")
+        XCTAssertFalse(CmdlineWitness.environ(pid).contains("OVERSEER_AGENT_ID"))
+        let released = try await release("zleader")
+        XCTAssertFalse(Self.threadRuns(pid), "the process lives on in its thread")
+        XCTAssertTrue(released.report.clean, "\(released.report.problems)")
+        XCTAssertTrue(released.report.processes.contains { $0.identity.pid == pid && $0.reason == .lineage }, "\(released.report.processes.map { "\($0.identity.pid) \($0.reason)" })")
+    }
+
+    /// Ground truth from /proc: some thread of the process is not a zombie.
+    static func threadRuns(_ pid: Int32) -> Bool {
+        let tids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tids.contains { tid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+            let state = stat[stat.index(close, offsetBy: 2)]
+            return state != "Z" && state != "X"
+        }
+    }
 }
 
 /// After a SIGKILL of the supervisor, the reaper finds what left the tree from the lineage
