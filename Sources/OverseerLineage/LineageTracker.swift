@@ -96,6 +96,14 @@ public final class LineageTracker: Sendable {
         }
     }
 
+    /// The agent whose tree the kernel saw this process born into, if any.
+    public func agent(of identity: ProcessIdentity) -> String? {
+        state.withLock { state in
+            guard let entry = state.processes[identity.pid], entry.startTime == identity.startTime else { return nil }
+            return state.trees[entry.tree]?.agent
+        }
+    }
+
     /// Newborns of the agent's tree are killed from now on.
     public func condemn(agent: String) {
         state.withLock { state in

@@ -304,9 +304,12 @@ public final class Supervisor: SupervisorFacade {
     }
 
     public func release(_ name: String) async throws(SupervisorError) -> ReleaseView {
+        let before = Set(await orphans().orphans.filter { $0.attributedBy == nil }.map(\.identity))
         let (info, report) = try await releaser.release(name)
         await updateRunningGauge()
-        return ReleaseView(agent: name, incarnation: info.incarnation, report: report.view)
+        // Adopted during the release and tied to no agent: said, never silently lost.
+        let appeared = await orphans().orphans.filter { $0.attributedBy == nil && !before.contains($0.identity) }
+        return ReleaseView(agent: name, incarnation: info.incarnation, report: report.view, unattributedOrphans: appeared)
     }
 
     // MARK: System
@@ -316,6 +319,16 @@ public final class Supervisor: SupervisorFacade {
     }
 
     public func metricsText() -> String { metrics.render() }
+
+    /// Every process adopted as subreaper that is alive now, each tied to its agent when it
+    /// can be (`OrphanCensus`); the `overseer_orphans` gauges follow.
+    public func orphans() async -> OrphanList {
+        let census = OrphanCensus(agents: await table.list(), lineage: lineage)
+        let found = (try? await blocking.run { census.take() }) ?? []
+        let list = OrphanList(orphans: found)
+        metrics.orphansCounted(attributed: found.count - list.unattributed, unattributed: list.unattributed)
+        return list
+    }
 
     public func events(after: UInt64?) -> AsyncStream<AgentEvent> { eventHub.subscribe(after: after) }
 }

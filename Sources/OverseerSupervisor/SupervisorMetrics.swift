@@ -28,6 +28,12 @@ public final class SupervisorMetrics: Sendable {
         lineageEventLosses = Metrics.Counter(label: "overseer_lineage_event_losses_total", factory: factory)
     }
 
+    /// Adopted processes alive at the latest census, attributed to an agent or not.
+    func orphansCounted(attributed: Int, unattributed: Int) {
+        Metrics.Gauge(label: "overseer_orphans", dimensions: [("attributed", "true")], factory: factory).record(attributed)
+        Metrics.Gauge(label: "overseer_orphans", dimensions: [("attributed", "false")], factory: factory).record(unattributed)
+    }
+
     /// Counts one signal of a kind (SIGSTOP, SIGTERM, SIGCONT, SIGKILL).
     func signalSent(_ name: String, count: Int = 1) {
         Metrics.Counter(label: "overseer_signals_sent_total", dimensions: [("signal", name)], factory: factory).increment(by: count)

@@ -3,11 +3,19 @@ public struct ReleaseView: Codable, Sendable {
     public var agent: String
     public var incarnation: String
     public var report: KillReportView
+    /// Processes adopted during the release that no agent could be tied to (absent: none).
+    public var unattributedOrphans: [OrphanView]?
 
-    public init(agent: String, incarnation: String, report: KillReportView) {
+    public init(agent: String, incarnation: String, report: KillReportView, unattributedOrphans: [OrphanView] = []) {
         self.agent = agent
         self.incarnation = incarnation
         self.report = report
+        self.unattributedOrphans = unattributedOrphans.isEmpty ? nil : unattributedOrphans
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agent, incarnation, report
+        case unattributedOrphans = "unattributed_orphans"
     }
 }
 
