@@ -66,6 +66,8 @@ final class LineageTests: SupervisorTestCase {
         let byLineage = Set(released.report.processes.filter { $0.reason == .lineage }.map(\.identity.pid))
         XCTAssertTrue(Set(daemons).isSubset(of: byLineage), "report: \(released.report.processes.map { "\($0.identity.pid) \($0.reason)" }); daemons \(daemons)")
         XCTAssertTrue(released.report.processes.filter { daemons.contains($0.identity.pid) }.allSatisfy { $0.outcome != .survived && $0.outcome != .exited })
+        // The start-up line named the mode in force (no cgroup subtree here: lineage alone).
+        XCTAssertTrue(supervisor.log_().contains("agents are tracked") && supervisor.log_().contains("mode=lineage"), supervisor.log_())
     }
 
     /// A pid hopper (forks, and the parent exits, over and over) in a session of its own and
