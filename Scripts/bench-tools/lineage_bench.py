@@ -86,10 +86,10 @@ def main():
     rows = [
         (f"| (l1) fork storm on the host ({FORKS} forks) while a supervisor follows lineage | "
          f"{med(listening):.0f} forks/s | no supervisor: {med(floor):.0f} forks/s | | "
-         f"{med(listening) / med(floor):.2f}× | the host's forks are events the supervisor reads and drops |"),
+         f"{med(listening) / med(floor):.2f}× | ≥ 0.90× (forks/s: higher is better) |"),
         (f"| (l2) fork storm inside an agent ({FORKS} forks, each tracked) | "
          f"lineage = auto: {med(agent_on):.0f} forks/s | lineage = off: {med(agent_off):.0f} forks/s | | "
-         f"{med(agent_on) / med(agent_off):.2f}× | every fork tracked, its start time read |"),
+         f"{med(agent_on) / med(agent_off):.2f}× | ≥ 0.90× (forks/s: higher is better) |"),
     ]
     with open(OUTPUT, "a") as f:
         for row in rows:
