@@ -133,6 +133,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OverseerLineage",
+            dependencies: ["COverseerSys", "OverseerKill", "OverseerProcess", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OverseerRegistry",
             dependencies: ["OverseerProcess", "OverseerSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
@@ -150,7 +155,7 @@ let package = Package(
         .target(
             name: "OverseerSupervisor",
             dependencies: [
-                "COverseerSys", "CSystemd", "OverseerWire", "OverseerDisplay", "OverseerSystem", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
+                "COverseerSys", "CSystemd", "OverseerWire", "OverseerDisplay", "OverseerSystem", "OverseerProcess", "OverseerPTY", "OverseerTerminal", "OverseerProfiles", "OverseerKill", "OverseerLineage", "OverseerRegistry", "OverseerCgroup", "OverseerDelivery", "OverseerIdempotency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

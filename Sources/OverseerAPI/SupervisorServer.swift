@@ -60,6 +60,7 @@ public struct SupervisorServer: Sendable {
         } catch .checkpoints(let reason) {
             throw ServerError.requests(reason)
         }
+        logTracking(supervisor, cgroups: settings.cgroups != nil)
         if let registry = supervisor.registry {
             // The registry must be writable (and trusted) before we report ready.
             do {
@@ -143,6 +144,18 @@ public struct SupervisorServer: Sendable {
                 return nil
             }
             throw ServerError.cgroup(setting, "\(error)")
+        }
+    }
+
+    /// One line naming how agents' trees are tracked, and what that cannot catch.
+    func logTracking(_ supervisor: Supervisor, cgroups: Bool) {
+        let mode = Supervisor.trackingMode(cgroups: cgroups, lineage: supervisor.lineage != nil)
+        var metadata: Logger.Metadata = ["mode": "\(mode.name)", "misses": "\(mode.misses)"]
+        if let reason = supervisor.lineageUnavailable { metadata["lineage_unavailable"] = "\(reason)" }
+        if supervisor.lineage == nil {
+            logger.warning("agents are tracked without the kernel's process events", metadata: metadata)
+        } else {
+            logger.notice("agents are tracked", metadata: metadata)
         }
     }
 

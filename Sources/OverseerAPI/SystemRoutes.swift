@@ -4,7 +4,7 @@ import Hummingbird
 import OverseerSupervisor
 import OverseerWire
 
-/// `/healthz`, `/metrics` and the `/v1/events` Server-Sent Events stream.
+/// `/healthz`, `/metrics`, `/v1/orphans` and the `/v1/events` Server-Sent Events stream.
 struct SystemRoutes {
     let supervisor: any SupervisorFacade
 
@@ -15,6 +15,7 @@ struct SystemRoutes {
             headers[.contentType] = APIContentType.metrics
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: supervisor.metricsText())))
         }
+        router.get("v1/orphans") { _, _ in try JSONResponse.make(await supervisor.orphans()) }
         router.get("v1/events") { request, _ in try events(lastEventID: request.headers[Self.lastEventID]) }
     }
 

@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             protectedPIDs: config.protectedPIDs.map { Int32($0) },
             protectedPidfiles: config.protectedPIDFiles,
             releaseOnShutdown: config.onShutdown == .release,
+            trackLineage: config.lineage == .auto,
             registryPath: config.registryPath,
             heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
             cgroupRoot: config.cgroupRoot,

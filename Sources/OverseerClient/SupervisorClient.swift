@@ -36,6 +36,11 @@ public struct SupervisorClient: Sendable {
         try await get("/v1/agents")
     }
 
+    /// Processes the supervisor adopted as subreaper, attributed to agents or not.
+    public func orphans() async throws(SupervisorCallError) -> OrphanList {
+        try await get("/v1/orphans")
+    }
+
     /// One agent, with its current process tree.
     public func agent(_ name: String) async throws(SupervisorCallError) -> AgentView {
         try await get("/v1/agents/\(Self.segment(name))")

@@ -64,9 +64,11 @@ struct PsCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ClientOptions
+    @Flag(help: "List the processes the supervisor adopted as subreaper (their parent exited) instead, with the agent each came from, or UNATTRIBUTED.") var orphans = false
 
     func run() async throws {
         try await reportingErrors {
+            if orphans { return try await listOrphans() }
             let list = try await options.client().agents()
             if options.json { return try printJSON(list) }
             let now = Date().timeIntervalSince1970
@@ -79,6 +81,18 @@ struct PsCommand: AsyncParsableCommand {
             }
             print(Table.render(header: ["NAME", "PID", "STATUS", "STATE", "PROFILE", "INCARNATION", "AGE", "OUTPUT", "CGROUP", "COMMAND"], rows: rows))
         }
+    }
+
+    /// `ps --orphans`: PID, AGENT (or UNATTRIBUTED), BY (lineage, marker, cgroup), COMMAND.
+    func listOrphans() async throws {
+        let list = try await options.client().orphans()
+        if options.json { return try printJSON(list) }
+        let rows = list.orphans.map { orphan in
+            ["\(orphan.identity.pid)", orphan.agent ?? "UNATTRIBUTED", orphan.attributedBy?.rawValue ?? "-", orphan.comm].map { TerminalSafe.escape($0) }
+                + [TerminalSafe.commandLine(orphan.cmdline)]
+        }
+        print(Table.render(header: ["PID", "AGENT", "BY", "COMM", "COMMAND"], rows: rows))
+        print("\(list.orphans.count) adopted, \(list.unattributed) unattributed")
     }
 
     /// ", release unfinished: 2 survivors (pids 41, 42)" when a release could not prove the tree gone.
@@ -129,6 +143,9 @@ struct ReleaseCommand: AsyncParsableCommand {
                 }
                 for skip in report.skipped { print("  skipped pid \(skip.pid) (\(TerminalSafe.escape(skip.comm ?? "?"))): \(skip.reason.rawValue)") }
                 for survivor in report.survivors { print("  SURVIVOR pid \(survivor.pid)") }
+                for orphan in result.unattributedOrphans ?? [] {
+                    print("  adopted meanwhile, UNATTRIBUTED: pid \(orphan.identity.pid) (\(TerminalSafe.escape(orphan.comm))) \(TerminalSafe.commandLine(orphan.cmdline))")
+                }
             }
             for problem in report.problems ?? [] { print("  NOT VERIFIED: \(TerminalSafe.escape(problem))") }
             if !report.clean {

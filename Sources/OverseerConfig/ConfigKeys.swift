@@ -26,6 +26,7 @@ enum ConfigKeys {
         ConfigKey("unresolved_ttl_seconds", \.unresolvedTTLSeconds, .number(above: 0, atMost: 604800)),
         ConfigKey("metrics_textfile", \.metricsTextfile, .absolutePath),
         ConfigKey("cgroup_root", \.cgroupRoot, .autoOffOrPath),
+        ConfigKey("lineage", \.lineage, .choice),
         ConfigKey("max_pending_deliveries", \.maxPendingDeliveries, .integer(1...100_000)),
         ConfigKey("delivery_typed_seconds", \.deliveryTypedSeconds, .number(above: 0, atMost: 300), aliases: ["delivery_verify_seconds"]),
         ConfigKey("delivery_ready_seconds", \.deliveryReadySeconds, .number(above: 0, atMost: 3600)),

@@ -14,6 +14,9 @@ public struct OverseerConfig: Sendable, Equatable {
     public var logLevel: LogLevel = .info
     /// `on_shutdown`: what happens to running agents when the supervisor stops.
     public var onShutdown: ShutdownPolicy = .release
+    /// `lineage`: follow agents' forks from the kernel's process events (`auto`: when the
+    /// proc connector can be subscribed, i.e. as root) or not (`off`).
+    public var lineage: LineageSetting = .auto
     /// `kill_grace_seconds`: time between SIGTERM and SIGKILL, in (0, 300].
     public var killGraceSeconds: Double = 5
     /// `output_buffer_bytes`: per-agent in-memory output buffer size.
@@ -99,6 +102,14 @@ public enum LogLevel: String, Sendable, Equatable, CaseIterable {
 }
 
 /// What the supervisor does with running agents when it shuts down.
+/// Whether the supervisor follows agents' forks from the kernel's process events.
+public enum LineageSetting: String, Sendable, Equatable, CaseIterable {
+    /// When the proc connector can be subscribed (CAP_NET_ADMIN); the start-up line says which.
+    case auto
+    /// Never (the kill engine's other trails only).
+    case off
+}
+
 public enum ShutdownPolicy: String, Sendable, Equatable, CaseIterable {
     /// Release every agent: kill its whole process tree before exiting.
     case release

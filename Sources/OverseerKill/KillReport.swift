@@ -24,7 +24,7 @@ public enum KillOutcome: String, Codable, Sendable {
 
 /// Why a process belonged to the tree.
 public enum MembershipReason: String, Codable, Sendable {
-    case root, descendant, session, processGroup = "process_group", marker, cgroup
+    case root, descendant, session, processGroup = "process_group", marker, cgroup, lineage
 }
 
 /// What happened to a target's cgroup.

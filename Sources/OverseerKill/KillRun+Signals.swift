@@ -116,6 +116,7 @@ extension KillRun {
         // 3. Kill what is left, and anything born meanwhile, until a rescan finds nobody new:
         //    whole cgroups at once with cgroup.kill (then by pid whatever it left), other
         //    members one by one.
+        for target in targets { target.lineage?.condemn() }
         let cgroupKilled = killCgroups()
         send([SIGKILL], to: alivePIDs.filter { members[$0]?.killSent == false })
         if !cgroupKilled.isEmpty {

@@ -157,6 +157,12 @@ struct KillRun {
             }
             for pid in inside where snapshot[pid] != nil { add(pid, .cgroup, index) }
         }
+        for (index, target) in targets.enumerated() {
+            guard let lineage = target.lineage else { continue }
+            for identity in lineage.members() where identity.bootID == snapshot.bootID && snapshot[identity.pid]?.startTime == identity.startTime {
+                add(identity.pid, .lineage, index)
+            }
+        }
         // Close over ppid links from every member found so far; children join their parent's tree.
         let children = snapshot.childrenByParent()
         var queue = seeds

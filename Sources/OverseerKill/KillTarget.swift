@@ -5,17 +5,31 @@ import OverseerProcess
 /// every descendant inherits (`OVERSEER_AGENT_ID=<id>`), which finds double-forked, `setsid`
 /// daemons that have left the ppid tree; and optionally the agent's own cgroup, whose every
 /// member belongs to the tree and which is killed with `cgroup.kill` (atomic against forks)
-/// and removed afterwards.
+/// and removed afterwards; and optionally the lineage the kernel's fork events recorded,
+/// which finds what left every other trail (title rewritten over its environment, `env -i`
+/// after a double fork, a pid hopper).
 public struct KillTarget: Sendable {
     public var roots: [ProcessIdentity]
     public var marker: EnvironmentMarker?
     public var cgroup: Cgroup?
+    public var lineage: (any LineageSource)?
 
-    public init(roots: [ProcessIdentity], marker: EnvironmentMarker? = nil, cgroup: Cgroup? = nil) {
+    public init(roots: [ProcessIdentity], marker: EnvironmentMarker? = nil, cgroup: Cgroup? = nil, lineage: (any LineageSource)? = nil) {
         self.roots = roots
         self.marker = marker
         self.cgroup = cgroup
+        self.lineage = lineage
     }
+}
+
+/// The processes born into one tree, as the kernel reported each fork (OverseerLineage).
+public protocol LineageSource: Sendable {
+    /// The tree's processes alive now, as far as the source knows (each re-verified by the
+    /// engine against its scan: pid, start time and boot id).
+    func members() -> [ProcessIdentity]
+    /// From now on, every process born into the tree is SIGKILLed as its fork is reported
+    /// (the engine calls this when it reaches SIGKILL: a pid hopper cannot outrun it then).
+    func condemn()
 }
 
 /// An exact `NAME=VALUE` entry in /proc/PID/environ.

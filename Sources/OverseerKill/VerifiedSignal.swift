@@ -76,3 +76,11 @@ enum VerifiedSignal {
         }
     }
 }
+
+extension KillEngine {
+    /// SIGKILLs one process by identity (a pidfd verified after opening, as every kill
+    /// signal is); true when it was delivered.
+    public static func killVerified(_ identity: ProcessIdentity) -> Bool {
+        VerifiedSignal.send([SIGKILL], to: identity) == [.delivered]
+    }
+}

@@ -34,7 +34,9 @@ enum OverseerCandidates {
             let reapable = entry.state == .dispatchFailed || state.ownerGone
             candidates.append(ReapCandidate(
                 name: entry.name, id: entry.id, incarnation: entry.incarnation,
-                roots: entry.roots.map { .identity($0) },
+                // The lineage the supervisor recorded counts as roots: each is proven by identity,
+                // and what left the tree (env -i after a double fork, a rewritten title) is found.
+                roots: (entry.roots + (entry.lineage ?? [])).map { .identity($0) },
                 reapable: reapable,
                 leftAloneReason: reapable ? nil : state.reason,
                 cgroup: Self.agentCgroup(entry.cgroup, id: entry.id)

@@ -64,6 +64,9 @@ public struct RegistryEntry: Codable, Sendable, Equatable {
     public var roots: [ProcessIdentity]
     /// The agent's cgroup (absolute path), when it has one.
     public var cgroup: String?
+    /// Processes the kernel saw born into the tree (its fork events), bounded; the reaper
+    /// kills them and their descendants too, each verified by identity. Absent when none.
+    public var lineage: [ProcessIdentity]?
     /// The supervisor instance that spawned it.
     public var owner: ProcessIdentity?
     /// Epoch seconds.
@@ -78,9 +81,10 @@ public struct RegistryEntry: Codable, Sendable, Equatable {
     public init(
         id: String, name: String, role: String? = nil, issue: IssueRef? = nil, sessionRef: String? = nil,
         dispatchID: String? = nil, incarnation: String, state: EntryState = .running, roots: [ProcessIdentity] = [],
-        cgroup: String? = nil, owner: ProcessIdentity? = nil, createdAt: Double, updatedAt: Double? = nil,
+        cgroup: String? = nil, owner: ProcessIdentity? = nil, lineage: [ProcessIdentity] = [], createdAt: Double, updatedAt: Double? = nil,
         reapAttempts: Int = 0, firstUnresolvedAt: Double? = nil
     ) {
+        self.lineage = lineage.isEmpty ? nil : lineage
         self.id = id
         self.name = name
         self.role = role
@@ -99,7 +103,7 @@ public struct RegistryEntry: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, role, issue, incarnation, state, roots, cgroup, owner
+        case id, name, role, issue, incarnation, state, roots, cgroup, owner, lineage
         case sessionRef = "session_ref"
         case dispatchID = "dispatch_id"
         case createdAt = "created_at"

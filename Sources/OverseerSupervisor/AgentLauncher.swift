@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import OverseerCgroup
 import OverseerKill
+import OverseerLineage
 import OverseerProcess
 import OverseerProfiles
 import OverseerPTY
@@ -19,6 +20,8 @@ struct AgentLauncher: Sendable {
     let table: AgentTable
     let dispatches: DispatchBook
     let roots: RootProcesses
+    /// Follows the agents' forks (nil where the proc connector is unavailable).
+    let lineage: LineageTracker?
     let watcher: ChildExitWatcher
     let group: any EventLoopGroup
     let baseEnvironment: [String: String]
@@ -92,7 +95,9 @@ struct AgentLauncher: Sendable {
             (spawned, startTime) = try watcher.withSpawnLock { () throws(SpawnError) -> (SpawnedPTYProcess, UInt64) in
                 let spawned = try Spawner.spawnInPTY(spec, cgroupFD: cgroupFD)
                 roots.register(pid: spawned.pid, name: request.name, incarnation: incarnation)
-                return (spawned, (try? ProcStat.read(pid: spawned.pid))?.startTime ?? 0)
+                let startTime = (try? ProcStat.read(pid: spawned.pid))?.startTime ?? 0
+                lineage?.claim(root: ProcessIdentity(pid: spawned.pid, startTime: startTime, bootID: BootID.current), agent: id)
+                return (spawned, startTime)
             }
         } catch {
             transcript?.close()
@@ -134,6 +139,7 @@ struct AgentLauncher: Sendable {
             if let handle = try? PidFD.open(info.identity) { _ = try? handle.send(SIGKILL) }
             await table.remove(request.name, incarnation: incarnation)
             roots.forget(pid: spawned.pid)
+            lineage?.forget(agent: id)
             throw .spawnFailed("could not attach to the agent's terminal: \(error)")
         }
         metrics.spawns.increment()

@@ -1,6 +1,7 @@
 import Logging
 import OverseerCgroup
 import OverseerKill
+import OverseerLineage
 import OverseerProcess
 import OverseerPTY
 import OverseerWire
@@ -12,6 +13,7 @@ struct AgentReleaser: Sendable {
     let live: LiveSettings
     let table: AgentTable
     let roots: RootProcesses
+    let lineage: LineageTracker?
     let blocking: BlockingWork
     let deliveries: DeliveryEngine?
     let registry: RegistryWriter?
@@ -46,6 +48,7 @@ struct AgentReleaser: Sendable {
             await recordRootExit(of: info, report: report)
             if report.clean {
                 roots.retire(pid: info.pid, name: info.name, incarnation: info.incarnation)
+                lineage?.forget(agent: info.id)
                 await table.remove(info.name, incarnation: info.incarnation)?.terminal?.close()
             } else {
                 await table.releaseUnfinished(info, UnfinishedRelease(survivors: report.survivors, problems: report.problems))
@@ -107,7 +110,7 @@ struct AgentReleaser: Sendable {
     /// The agent's tree as the kill engine sees it: its root, its marker and its cgroup. The
     /// tree view and release use this one definition.
     func killTarget(for info: AgentInfo) -> KillTarget {
-        KillTarget(roots: [info.identity], marker: EnvironmentMarker(name: AgentEnvironment.agentIDVariable, value: info.id), cgroup: info.cgroup.map { Cgroup(path: $0) })
+        KillTarget(roots: [info.identity], marker: EnvironmentMarker(name: AgentEnvironment.agentIDVariable, value: info.id), cgroup: info.cgroup.map { Cgroup(path: $0) }, lineage: lineage?.source(for: info.id))
     }
 
     func killEngine() -> KillEngine {

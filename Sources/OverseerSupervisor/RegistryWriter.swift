@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OverseerLineage
 import OverseerProcess
 import OverseerRegistry
 
@@ -125,7 +126,7 @@ public actor RegistryWriter {
 extension RegistryContribution {
     /// The entries for `agents` (handed-off agents as `dispatch_failed`, consumed ones left
     /// out), with issue and session from their dispatches.
-    init(agents: [AgentInfo], dispatches: [DispatchInfo], owner: ProcessIdentity, stopping: Bool) {
+    init(agents: [AgentInfo], dispatches: [DispatchInfo], owner: ProcessIdentity, stopping: Bool, lineage: LineageTracker? = nil) {
         let byID = Dictionary(dispatches.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var entries: [RegistryEntry] = []
         var persisted: Set<String> = []
@@ -137,9 +138,22 @@ extension RegistryContribution {
                 id: info.id, name: info.name, role: info.role ?? dispatch?.role, issue: dispatch?.issue,
                 sessionRef: dispatch?.sessionRef, dispatchID: info.dispatch, incarnation: info.incarnation,
                 state: entryState, roots: [info.identity], cgroup: info.cgroup, owner: owner,
+                lineage: lineage.map { Self.recordedLineage($0.members(of: info.id, limit: Self.lineageLimit + 1), root: info.identity) } ?? [],
                 createdAt: info.spawnedAt, updatedAt: info.exitedAt ?? info.spawnedAt, reapAttempts: 0, firstUnresolvedAt: nil
             ))
         }
         self.init(entries: entries.sorted { $0.createdAt < $1.createdAt }, persistedHandoffs: persisted, status: stopping ? .stopping : .running)
+    }
+}
+
+extension RegistryContribution {
+    /// At most this many lineage identities per entry: the reaper's own scan finds every
+    /// descendant of each of them, so the ones it needs most are those that left the tree.
+    static let lineageLimit = 1024
+
+    /// The lineage recorded for the reaper: every process the kernel saw born into the tree
+    /// but the root (already in `roots`), bounded.
+    static func recordedLineage(_ members: [ProcessIdentity], root: ProcessIdentity) -> [ProcessIdentity] {
+        Array(members.filter { $0.pid != root.pid }.prefix(lineageLimit))
     }
 }

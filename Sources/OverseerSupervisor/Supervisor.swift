@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import OverseerDelivery
 import OverseerIdempotency
+import OverseerLineage
 import OverseerProcess
 import OverseerProfiles
 import OverseerPTY
@@ -42,6 +43,9 @@ public final class Supervisor: SupervisorFacade {
     let table: AgentTable
     let dispatchBook: DispatchBook
     let roots: RootProcesses
+    /// The agents' lineage from the kernel's fork events, or why it is not followed.
+    public let lineage: LineageTracker?
+    public let lineageUnavailable: String?
     let watcher: ChildExitWatcher
     let blocking: BlockingWork
     let launcher: AgentLauncher
@@ -68,10 +72,28 @@ public final class Supervisor: SupervisorFacade {
         self.dispatchBook = dispatchBook
         self.blocking = blocking
         self.roots = roots
+        let lineage: LineageTracker?
+        if !settings.trackLineage {
+            lineage = nil
+            lineageUnavailable = "lineage = off"
+        } else { do {
+            lineage = try LineageTracker { [metrics, logger] total in
+                metrics.lineageEventLosses.increment()
+                // 1st, 2nd, 4th, 8th... time: said, not flooded.
+                if total & (total - 1) == 0 {
+                    logger.warning("the kernel dropped process events; agents' lineage may be incomplete (descent, sessions, markers and cgroups still find their trees)", metadata: ["times": "\(total)"])
+                }
+            }
+            lineageUnavailable = nil
+        } catch {
+            lineage = nil
+            lineageUnavailable = "\(error)"
+        } }
+        self.lineage = lineage
         let registry = settings.registryPath.map { path in
             RegistryWriter(
                 store: RegistryStore(path: path), owner: identity, blocking: blocking, metrics: metrics, logger: logger,
-                contribution: { RegistryContribution(agents: await table.list(), dispatches: await dispatchBook.all(), owner: identity, stopping: await table.isShuttingDown) },
+                contribution: { RegistryContribution(agents: await table.list(), dispatches: await dispatchBook.all(), owner: identity, stopping: await table.isShuttingDown, lineage: lineage) },
                 written: { await table.registryWritten($0) }
             )
         }
@@ -83,8 +105,8 @@ public final class Supervisor: SupervisorFacade {
         } catch {
             throw .checkpoints("\(error)")
         }
-        launcher = AgentLauncher(live: live, table: table, dispatches: dispatchBook, roots: roots, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, events: events, trackers: trackers, logger: logger)
-        releaser = AgentReleaser(live: live, table: table, roots: roots, blocking: blocking, deliveries: deliveries, registry: registry, events: events, metrics: metrics, logger: logger)
+        launcher = AgentLauncher(live: live, table: table, dispatches: dispatchBook, roots: roots, lineage: lineage, watcher: watcher, group: group, baseEnvironment: baseEnvironment, metrics: metrics, events: events, trackers: trackers, logger: logger)
+        releaser = AgentReleaser(live: live, table: table, roots: roots, lineage: lineage, blocking: blocking, deliveries: deliveries, registry: registry, events: events, metrics: metrics, logger: logger)
     }
 
     private static func openDeliveries(settings live: LiveSettings, events: EventHub, metrics: SupervisorMetrics, logger: Logger, table: AgentTable) throws(StoreOpenError) -> DeliveryEngine? {
@@ -282,9 +304,12 @@ public final class Supervisor: SupervisorFacade {
     }
 
     public func release(_ name: String) async throws(SupervisorError) -> ReleaseView {
+        let before = Set(await orphans().orphans.filter { $0.attributedBy == nil }.map(\.identity))
         let (info, report) = try await releaser.release(name)
         await updateRunningGauge()
-        return ReleaseView(agent: name, incarnation: info.incarnation, report: report.view)
+        // Adopted during the release and tied to no agent: said, never silently lost.
+        let appeared = await orphans().orphans.filter { $0.attributedBy == nil && !before.contains($0.identity) }
+        return ReleaseView(agent: name, incarnation: info.incarnation, report: report.view, unattributedOrphans: appeared)
     }
 
     // MARK: System
@@ -295,5 +320,36 @@ public final class Supervisor: SupervisorFacade {
 
     public func metricsText() -> String { metrics.render() }
 
+    /// Every process adopted as subreaper that is alive now, each tied to its agent when it
+    /// can be (`OrphanCensus`); the `overseer_orphans` gauges follow.
+    public func orphans() async -> OrphanList {
+        let census = OrphanCensus(agents: await table.list(), lineage: lineage)
+        let found = (try? await blocking.run { census.take() }) ?? []
+        let list = OrphanList(orphans: found)
+        metrics.orphansCounted(attributed: found.count - list.unattributed, unattributed: list.unattributed)
+        return list
+    }
+
     public func events(after: UInt64?) -> AsyncStream<AgentEvent> { eventHub.subscribe(after: after) }
+}
+
+extension Supervisor {
+    /// How agents' trees are found, strongest first, and what each way cannot catch.
+    public struct TrackingMode: Sendable, Equatable {
+        public var name: String
+        public var misses: String
+    }
+
+    public static func trackingMode(cgroups: Bool, lineage: Bool) -> TrackingMode {
+        switch (cgroups, lineage) {
+        case (true, true):
+            TrackingMode(name: "cgroup+lineage", misses: "nothing born in an agent's tree; a root agent that moves itself out of its cgroup is still followed by its fork lineage")
+        case (true, false):
+            TrackingMode(name: "cgroup", misses: "a root agent that moves a process out of its cgroup")
+        case (false, true):
+            TrackingMode(name: "lineage", misses: "processes forked while the kernel dropped events (counted in overseer_lineage_event_losses_total)")
+        case (false, false):
+            TrackingMode(name: "markers", misses: "a process that left the tree by setsid or a double fork and cleared its OVERSEER_AGENT_ID (env -i) or overwrote it (a rewritten process title)")
+        }
+    }
 }

@@ -53,6 +53,8 @@ public protocol SupervisorFacade: Sendable {
     func health() async -> HealthResponse
     /// The Prometheus text exposition.
     func metricsText() -> String
+    /// Processes adopted as subreaper alive now, attributed to agents or not.
+    func orphans() async -> OrphanList
     /// Every event from now on; ends when shutdown begins. With `after` (a client's
     /// `Last-Event-ID`), the remembered events after that sequence come first.
     func events(after: UInt64?) -> AsyncStream<AgentEvent>

@@ -12,6 +12,8 @@ public final class SupervisorMetrics: Sendable {
     let orphansReaped: Metrics.Counter
     let agentsRunning: Metrics.Gauge
     let registryWriteFailures: Metrics.Counter
+    /// Times the kernel dropped process events (the lineage may then be incomplete).
+    let lineageEventLosses: Metrics.Counter
     private let factory: PrometheusMetricsFactory
 
     public init() {
@@ -23,6 +25,13 @@ public final class SupervisorMetrics: Sendable {
         orphansReaped = Metrics.Counter(label: "overseer_orphans_reaped_total", factory: factory)
         agentsRunning = Metrics.Gauge(label: "overseer_agents_running", factory: factory)
         registryWriteFailures = Metrics.Counter(label: "overseer_registry_write_failures_total", factory: factory)
+        lineageEventLosses = Metrics.Counter(label: "overseer_lineage_event_losses_total", factory: factory)
+    }
+
+    /// Adopted processes alive at the latest census, attributed to an agent or not.
+    func orphansCounted(attributed: Int, unattributed: Int) {
+        Metrics.Gauge(label: "overseer_orphans", dimensions: [("attributed", "true")], factory: factory).record(attributed)
+        Metrics.Gauge(label: "overseer_orphans", dimensions: [("attributed", "false")], factory: factory).record(unattributed)
     }
 
     /// Counts one signal of a kind (SIGSTOP, SIGTERM, SIGCONT, SIGKILL).

@@ -16,6 +16,8 @@ public struct SupervisorSettings: Sendable {
     public var protectedPidfiles: [String]
     /// Release agents on shutdown (true) or leave them for the reaper.
     public var releaseOnShutdown: Bool
+    /// Follow agents' forks from the kernel's process events (`lineage = auto`).
+    public var trackLineage: Bool
     /// The in-flight registry (nil: none is kept).
     public var registryPath: String?
     public var heartbeatIntervalSeconds: Double
@@ -50,7 +52,7 @@ public struct SupervisorSettings: Sendable {
     /// Agent profiles: the built-in ones and those of the config file.
     public var profiles: ProfileCatalog = .builtIn
 
-    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryTypedSeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
+    public init(stateDirectory: String, outputBufferBytes: Int = 1 << 20, transcriptMaxBytes: UInt64 = 64 << 20, maxInputBytes: Int = 65536, maxAgents: Int = 1000, defaultRows: UInt16 = 24, defaultCols: UInt16 = 80, killGraceSeconds: Double = 5, protectedPIDs: [Int32] = [], protectedPidfiles: [String] = [], releaseOnShutdown: Bool = true, trackLineage: Bool = true, registryPath: String? = nil, heartbeatIntervalSeconds: Double = 15, cgroupRoot: String = "off", cgroups: AgentCgroups? = nil, deliveryStorePath: String? = nil, maxPendingDeliveries: Int = 256, deliveryTypedSeconds: Double = 5, deliveryRetentionSeconds: Double = 86_400) {
         self.deliveryStorePath = deliveryStorePath
         self.maxPendingDeliveries = maxPendingDeliveries
         self.deliveryTypedSeconds = deliveryTypedSeconds
@@ -70,5 +72,6 @@ public struct SupervisorSettings: Sendable {
         self.protectedPIDs = protectedPIDs
         self.protectedPidfiles = protectedPidfiles
         self.releaseOnShutdown = releaseOnShutdown
+        self.trackLineage = trackLineage
     }
 }

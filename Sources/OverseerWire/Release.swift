@@ -3,11 +3,19 @@ public struct ReleaseView: Codable, Sendable {
     public var agent: String
     public var incarnation: String
     public var report: KillReportView
+    /// Processes adopted during the release that no agent could be tied to (absent: none).
+    public var unattributedOrphans: [OrphanView]?
 
-    public init(agent: String, incarnation: String, report: KillReportView) {
+    public init(agent: String, incarnation: String, report: KillReportView, unattributedOrphans: [OrphanView] = []) {
         self.agent = agent
         self.incarnation = incarnation
         self.report = report
+        self.unattributedOrphans = unattributedOrphans.isEmpty ? nil : unattributedOrphans
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agent, incarnation, report
+        case unattributedOrphans = "unattributed_orphans"
     }
 }
 
@@ -15,7 +23,7 @@ public struct ReleaseView: Codable, Sendable {
 public struct KillReportView: Codable, Sendable {
     /// Why a process belonged to the tree.
     public enum Membership: String, Codable, Sendable {
-        case root, descendant, session, processGroup = "process_group", marker, cgroup
+        case root, descendant, session, processGroup = "process_group", marker, cgroup, lineage
     }
 
     /// How one signalled process ended.

@@ -164,5 +164,7 @@ final class FakeSupervisor: SupervisorFacade {
 
     func metricsText() -> String { "overseer_spawns_total 0\n" }
 
+    func orphans() async -> OrphanList { OrphanList(orphans: []) }
+
     func events(after: UInt64?) -> AsyncStream<AgentEvent> { AsyncStream { $0.finish() } }
 }

@@ -52,8 +52,8 @@ final class AgentLifecycleTests: SupervisorTestCase {
     }
 
     func testReleaseOfAnEscapingTreeLeavesZeroProcessesWithItsMarker() async throws {
-        let info = try await spawn("tree", ["sh", "-c", #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#])
-        let ready2 = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", info.id).count >= 4 }
+        let info = try await spawn("tree", ["sh", "-c", TestProcesses.escapingTree])
+        let ready2 = await TestProcesses.waitUntilAsync(timeout: 10) { TestProcesses.escapingTreeSettled(marker: info.id, root: info.pid) }
         XCTAssertTrue(ready2)
         let result = try await release("tree")
         XCTAssertTrue(result.report.clean, "survivors: \(result.report.survivors)")

@@ -39,26 +39,16 @@ enum RawConnection {
 
     /// Everything the server sends until it closes the connection (or `timeout` passes).
     static func readAll(_ fd: Int32, timeout: Double) -> String {
+        read(fd, until: nil, timeout: timeout)
+    }
+
+    /// What the server sends until `needle` has arrived (nil: until it closes), or `timeout` passes.
+    static func read(_ fd: Int32, until needle: String?, timeout: Double) -> String {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) >= 0 else { break }
-            guard poller.revents != 0 else { continue }
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// What the server sends until `needle` has arrived (or `timeout` passes).
-    static func read(_ fd: Int32, until needle: String, timeout: Double) -> String {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, !String(decoding: bytes, as: UTF8.self).contains(needle) {
+            if let needle, String(decoding: bytes, as: UTF8.self).contains(needle) { break }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 100) >= 0 else { break }
             guard poller.revents != 0 else { continue }

@@ -48,7 +48,7 @@ final class HandoffTests: SupervisorTestCase {
         return info
     }
 
-    static let escapingTree = ["sh", "-c", #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#]
+    static let escapingTree = ["sh", "-c", TestProcesses.escapingTree]
 
     func testFailedDispatchIsHandedOffPersistedAndReapedWhileRunningAgentsAreUntouched() async throws {
         let dispatch = try await createDispatch()
@@ -56,7 +56,7 @@ final class HandoffTests: SupervisorTestCase {
         let b = try await spawnInto(dispatch.id, "b", Self.escapingTree)
         let bystander = try await spawn("bystander", ["sleep", "600"])
         for agent in [a, b] {
-            let ready = await TestProcesses.waitUntilAsync(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", agent.id).count >= 4 }
+            let ready = await TestProcesses.waitUntilAsync(timeout: 10) { TestProcesses.escapingTreeSettled(marker: agent.id, root: agent.pid) }
             XCTAssertTrue(ready)
         }
         XCTAssertEqual(try registry().agents.count, 3, "spawns are persisted")

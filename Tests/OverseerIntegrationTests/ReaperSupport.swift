@@ -25,8 +25,7 @@ class ReaperTestCase: XCTestCase {
 
     var registryPath: String { directory + "/registry.json" }
 
-    /// The default stranded tree's script.
-    static let defaultTree = #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#
+    static let defaultTree = TestProcesses.escapingTree
 
     /// A tree carrying a fresh marker: a shell with children, a setsid child and a double-forked daemon.
     /// The default tree is returned once it has settled (the root shell and three sleeps, no
@@ -37,10 +36,8 @@ class ReaperTestCase: XCTestCase {
         let pid = try spawnPlain(argv: ["/bin/sh", "-c", script] + argv0, environment: ["PATH": "/usr/bin:/bin", "OVERSEER_AGENT_ID": marker], newSession: true)
         started.append(pid)
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) {
-            let carriers = TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker)
-            guard carriers.count >= minimum else { return false }
-            guard script == Self.defaultTree else { return true }
-            return carriers.filter { $0 != pid && (try? ProcStat.read(pid: $0))?.comm != "sleep" }.isEmpty
+            guard script == Self.defaultTree else { return TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker).count >= minimum }
+            return TestProcesses.escapingTreeSettled(marker: marker, root: pid)
         })
         return (marker, try XCTUnwrap(ProcessIdentity.current(pid: pid)))
     }

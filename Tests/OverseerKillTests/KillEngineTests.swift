@@ -35,12 +35,11 @@ final class KillEngineTests: XCTestCase {
         KillEngine(options: KillOptions(graceSeconds: grace, protected: protected, reapOwnChildren: true))
     }
 
-    /// Children, a setsid child, and a double-forked setsid daemon (re-parented away).
-    static let escapingTree = #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#
+    static let escapingTree = TestProcesses.escapingTree
 
     func testReleasesEscapedDaemonsWithZeroSurvivors() throws {
         let root = try startTree(Self.escapingTree)
-        XCTAssertTrue(TestProcesses.waitUntil(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", self.marker).count >= 4 })
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { TestProcesses.escapingTreeSettled(marker: self.marker, root: root.pid) })
         let before = Set(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker))
         // The double-forked daemon is no descendant of the root any more.
         let descendants = Set(ProcessSnapshot.capture().descendants(of: root.pid))

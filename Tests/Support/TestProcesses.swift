@@ -37,6 +37,18 @@ public enum TestProcesses {
         }
     }
 
+    /// The tree many tests release or reap: children, a setsid child and a double-forked
+    /// setsid daemon (re-parented away), all carrying the marker.
+    public static let escapingTree = #"sleep 600 & setsid sleep 600 & (setsid sh -c "sleep 600 &") & wait"#
+
+    /// True once the escaping tree carrying `OVERSEER_AGENT_ID=marker` has settled: the root
+    /// shell and its three sleeps, no intermediate shell left (a count taken before that
+    /// misses the daemon still being forked).
+    public static func escapingTreeSettled(marker: String, root: Int32) -> Bool {
+        let carriers = pidsCarrying("OVERSEER_AGENT_ID", marker)
+        return carriers.count == 4 && carriers.allSatisfy { $0 == root || (try? ProcStat.read(pid: $0))?.comm == "sleep" }
+    }
+
     /// Zombie children of `parent`.
     public static func zombies(parent: Int32) -> [Int32] {
         ProcessSnapshot.capture().processes.values.filter { $0.ppid == parent && $0.state == .zombie }.map(\.pid)

@@ -93,4 +93,23 @@ typedef struct { int32_t pid; uint32_t uid; uint32_t gid; } ov_ucred;
 /* Poll a set of fds for readability; writes 1/0 per fd into ready. Returns count or -errno. */
 int ov_poll_readable(const int *fds, int count, int timeout_ms, unsigned char *ready);
 
+/* The kernel's process events (netlink proc connector, CN_IDX_PROC; needs CAP_NET_ADMIN). */
+enum { OV_PROC_EVENT_FORK = 1, OV_PROC_EVENT_EXIT = 2 };
+typedef struct {
+    int32_t kind;          /* OV_PROC_EVENT_FORK or OV_PROC_EVENT_EXIT */
+    int32_t pid;           /* fork: the child thread; exit: the exiting thread */
+    int32_t tgid;          /* its thread group (the process) */
+    int32_t parent_pid;    /* fork only: the forking thread */
+    int32_t parent_tgid;   /* fork only: the forking process */
+    int32_t exit_code;     /* exit only */
+} ov_proc_event;
+
+/* Opens a socket subscribed to process events, with a receive buffer of rcvbuf bytes
+ * (forced when privileged). Returns the descriptor (close-on-exec) or -errno. */
+int ov_proc_events_open(int rcvbuf);
+/* Waits up to timeout_ms for one datagram and decodes its fork and exit events (others are
+ * skipped) into out (at most max). Returns the count (0 on timeout or nothing of interest),
+ * -ENOBUFS when the kernel dropped events (the socket stays usable), other -errno on failure. */
+int ov_proc_events_read(int fd, int timeout_ms, ov_proc_event *out, int max);
+
 #endif
