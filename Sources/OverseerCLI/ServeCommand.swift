@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("on-shutdown"), help: "release (kill agents on shutdown) or leave (for the reaper) (on_shutdown).") var onShutdown: String?
     @Option(name: .customLong("kill-grace"), help: "Seconds between SIGTERM and SIGKILL on release (kill_grace_seconds).") var killGrace: String?
     @Option(name: .customLong("cgroup-root"), help: "auto, off, or a cgroup v2 directory to place agents in (cgroup_root).") var cgroupRoot: String?
+    @Option(name: .customLong("lineage"), help: "auto (follow agents' forks from the kernel's process events, as root) or off (lineage).") var lineage: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -28,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let onShutdown { flags["on_shutdown"] = FlagValue(onShutdown, flag: "--on-shutdown") }
             if let killGrace { flags["kill_grace_seconds"] = FlagValue(killGrace, flag: "--kill-grace") }
             if let cgroupRoot { flags["cgroup_root"] = FlagValue(cgroupRoot, flag: "--cgroup-root") }
+            if let lineage { flags["lineage"] = FlagValue(lineage, flag: "--lineage") }
             // A hang-up (closed terminal or ssh session) must not stop us before the reload
             // handler is installed; agents get default dispositions back at spawn.
             signal(SIGHUP, SIG_IGN)

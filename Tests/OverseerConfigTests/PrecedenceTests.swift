@@ -24,6 +24,7 @@ final class PrecedenceTests: ConfigTestCase {
         unresolved_ttl_seconds = 600
         metrics_textfile = "/srv/metrics/reap.prom"
         cgroup_root = "/sys/fs/cgroup/overseer"
+        lineage = "off"
         max_pending_deliveries = 1000
         delivery_typed_seconds = 2.5
         delivery_ready_seconds = 12
@@ -59,6 +60,7 @@ final class PrecedenceTests: ConfigTestCase {
         expected.unresolvedTTLSeconds = 600
         expected.metricsTextfile = "/srv/metrics/reap.prom"
         expected.cgroupRoot = "/sys/fs/cgroup/overseer"
+        expected.lineage = .off
         expected.maxPendingDeliveries = 1000
         expected.deliveryTypedSeconds = 2.5
         expected.deliveryReadySeconds = 12
@@ -119,7 +121,7 @@ final class PrecedenceTests: ConfigTestCase {
             "transcript_max_bytes": "1099511627776", "max_input_bytes": "1", "max_agents": "1",
             "default_rows": "2", "default_cols": "3", "protected_pids": "7", "protected_pidfiles": "/p.pid",
             "registry_path": "/r.json", "heartbeat_interval_seconds": "3600", "stale_after_seconds": "1",
-            "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom", "cgroup_root": "OFF",
+            "unresolved_ttl_seconds": "2", "metrics_textfile": "/m.prom", "cgroup_root": "OFF", "lineage": "OFF",
             "max_pending_deliveries": "7", "delivery_typed_seconds": "0.5", "delivery_ready_seconds": "4", "delivery_idle_seconds": "5",
             "delivery_retention_seconds": "60",
             "idempotency_ttl_seconds": "1", "idempotency_max_entries": "2", "checkpoint_retention_seconds": "3",
@@ -150,6 +152,7 @@ final class PrecedenceTests: ConfigTestCase {
         expected.unresolvedTTLSeconds = 2
         expected.metricsTextfile = "/m.prom"
         expected.cgroupRoot = "off"
+        expected.lineage = .off
         expected.maxPendingDeliveries = 7
         expected.deliveryTypedSeconds = 0.5
         expected.deliveryReadySeconds = 4
