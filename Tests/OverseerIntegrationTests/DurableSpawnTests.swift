@@ -85,4 +85,48 @@ final class DurableSpawnTests: XCTestCase {
         XCTAssertEqual(TestProcesses.pidsCarrying("DURABLE_MARK", marker), [], "nothing of the refused spawn runs (/proc)")
         XCTAssertTrue(TestProcesses.isAlive(supervisor.pid))
     }
+
+    /// A release whose registry rewrite fails: the tree is killed all the same (/proc), the
+    /// answer is 507 naming the registry and saying the release happened, the CLI exits 9,
+    /// and the entry stays on disk until a write succeeds (the heartbeat retries).
+    func testAReleaseTheRegistryCannotRecordAnswers507AndStaysOnDiskUntilItCan() async throws {
+        let mountPoint = try OperatorSupport.mountTmpfs(size: "1m")
+        defer { OperatorSupport.unmount(mountPoint) }
+        let registryPath = mountPoint + "/registry.json"
+        let supervisor = try SupervisorProcess(extraArguments: ["--cgroup-root", "off", "--kill-grace", "1"], environment: ["OVERSEER_REGISTRY_PATH": registryPath, "OVERSEER_HEARTBEAT_INTERVAL_SECONDS": "0.2"])
+        defer {
+            supervisor.stop()
+            supervisor.removeFiles()
+        }
+        let marker = TestProcesses.uniqueMarker()
+        defer { TestProcesses.killCarrying("DURABLE_MARK", marker) }
+        var agents: [AgentView] = []
+        for name in ["api-release", "cli-release"] {
+            let spawned = try await OperatorSupport.spawn(supervisor.client, name, ["sh", "-c", "sleep 600 & wait"], env: ["DURABLE_MARK": marker])
+            XCTAssertEqual(spawned.status, 201, spawned.text)
+            agents.append(try spawned.decode(AgentView.self))
+        }
+        XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { TestProcesses.pidsCarrying("DURABLE_MARK", marker).count == 4 })
+        XCTAssertGreaterThan(OperatorSupport.fill(mountPoint + "/fill"), 0)
+
+        let released = try await supervisor.client.send(ClientRequest(.post, "/v1/agents/api-release/release"))
+        XCTAssertEqual(released.status, 507, released.text)
+        let body = try JSONSerialization.jsonObject(with: Data(released.body)) as? [String: [String: String]]
+        XCTAssertEqual(body?["error"]?["code"], "not_persisted", released.text)
+        let message = body?["error"]?["message"] ?? ""
+        XCTAssertTrue(message.contains("released api-release") && message.contains(registryPath), message)
+        let cli = try OperatorSupport.overseer(["release", "--socket", supervisor.socketPath, "cli-release"], directory: supervisor.directory)
+        XCTAssertEqual(cli.status, 9, cli.stderr)
+        XCTAssertTrue(cli.stderr.contains("released cli-release"), cli.stderr)
+        XCTAssertEqual(TestProcesses.pidsCarrying("DURABLE_MARK", marker), [], "both trees are gone (/proc): the release itself happened")
+        let onDisk = try String(contentsOfFile: registryPath, encoding: .utf8)
+        XCTAssertTrue(agents.allSatisfy { onDisk.contains($0.id) }, "the entries stay until a write succeeds")
+
+        unlink(mountPoint + "/fill")
+        let rewritten = TestProcesses.waitUntil(timeout: 20) {
+            let text = (try? String(contentsOfFile: registryPath, encoding: .utf8)) ?? ""
+            return !text.isEmpty && agents.allSatisfy { !text.contains($0.id) }
+        }
+        XCTAssertTrue(rewritten, "the heartbeat's next write drops the released entries")
+    }
 }
