@@ -43,7 +43,7 @@ final class ConnectionFailureTests: XCTestCase {
     func testSocketWithNoListenerIsConnectionRefused() async throws {
         try await withTempDirectory { directory, group in
             let path = directory + "/stale.sock"
-            try makeStaleSocket(at: path)
+            try TestSockets.makeStale(at: path)
             var info = stat()
             XCTAssertEqual(stat(path, &info), 0, "stale socket file was not created")
             XCTAssertEqual(info.st_mode & S_IFMT, S_IFSOCK)
@@ -60,7 +60,7 @@ final class ConnectionFailureTests: XCTestCase {
         try await withTempDirectory { directory, group in
             let locked = directory + "/locked"
             try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false)
-            try makeStaleSocket(at: locked + "/s.sock")
+            try TestSockets.makeStale(at: locked + "/s.sock")
             XCTAssertEqual(chmod(locked, 0), 0)
             defer { chmod(locked, 0o700) }
             let client = UnixHTTPClient(socketPath: locked + "/s.sock", eventLoopGroup: group)
@@ -106,7 +106,7 @@ final class ConnectionFailureTests: XCTestCase {
     func testSupervisorClientRetriesARefusingSocketForItsWindowAndNoticesOnce() async throws {
         try await withTempDirectory { directory, _ in
             let path = directory + "/stale.sock"
-            try makeStaleSocket(at: path)
+            try TestSockets.makeStale(at: path)
             var client = SupervisorClient(socketPath: path)
             client.retryWindow = .milliseconds(1600)
             let notices = NoticeLog()
@@ -126,27 +126,6 @@ final class ConnectionFailureTests: XCTestCase {
             }
             XCTAssertEqual(notices.lines, ["\(path) 1.6 seconds", "\(path) 1.6 seconds"], "one notice per call")
         }
-    }
-
-    /// Binds a Unix socket at `path` and closes it without listening or unlinking: a stale socket file.
-    func makeStaleSocket(at path: String) throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        precondition(bytes.count < MemoryLayout.size(ofValue: address.sun_path))
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard rc == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
     }
 }
 

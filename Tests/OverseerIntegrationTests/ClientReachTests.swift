@@ -45,7 +45,7 @@ final class ClientReachTests: XCTestCase {
 
     func testSocketNobodyListensOnShowsOneWaitingLineAndRespectsRetryTimeout() throws {
         let socket = directory + "/stale.sock"
-        try Self.makeStaleSocket(at: socket)
+        try TestSockets.makeStale(at: socket)
         for (arguments, limit) in [(["ps"], "2"), (["release", "w"], "2.5")] {
             let (result, seconds) = try overseer(arguments + ["--socket", socket, "--retry-timeout", limit])
             XCTAssertEqual(result.status, 3, result.stderr)
@@ -78,25 +78,6 @@ final class ClientReachTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/state"), "serve stopped before touching its state")
-    }
-
-    /// Binds a Unix socket at `path` and closes it without listening: a stale socket file.
-    static func makeStaleSocket(at path: String) throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        precondition(bytes.count < MemoryLayout.size(ofValue: address.sun_path))
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else { throw TestFailure("bind \(path): errno \(errno)") }
     }
 }
 
