@@ -198,7 +198,7 @@ let package = Package(
         .target(
             name: "OverseerCommands",
             dependencies: [
-                "OverseerClient", "OverseerWire", "OverseerDisplay", "OverseerConfig", "OverseerProfiles", "COverseerSys",
+                "OverseerClient", "OverseerWire", "OverseerDisplay", "OverseerConfig", "OverseerProfiles", "OverseerCgroup", "COverseerSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -52,6 +52,7 @@ public struct SupervisorServer: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         var settings = self.settings
         settings.cgroups = try adoptCgroups()
+        defer { if let cgroups = settings.cgroups { relinquish(cgroups) } }
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(settings: settings, group: group, logger: logger)
@@ -60,7 +61,7 @@ public struct SupervisorServer: Sendable {
         } catch .checkpoints(let reason) {
             throw ServerError.requests(reason)
         }
-        logTracking(supervisor, cgroups: settings.cgroups != nil)
+        logTracking(supervisor)
         if let registry = supervisor.registry {
             // The registry must be writable (and trusted) before we report ready.
             do {
@@ -121,37 +122,50 @@ public struct SupervisorServer: Sendable {
         logger.notice("stopped")
     }
 
-    /// Chooses the agents' cgroup subtree and moves the supervisor into its `supervisor/`
-    /// leaf, before READY=1. A configured directory that cannot be used is fatal; with `auto`,
-    /// a delegated cgroup that cannot be used is a warning and agents run without cgroups.
+    /// Chooses the agents' cgroup subtree (`AgentCgroups.select`) and takes it over before
+    /// READY=1. A configured directory that cannot be used is fatal; with `auto`, a subtree
+    /// that cannot be used is a warning and agents run without cgroups.
     func adoptCgroups() throws -> AgentCgroups? {
         let setting = settings.cgroupRoot
         do {
-            let (chosen, reason) = try AgentCgroups.select(setting)
+            let (chosen, reason) = try AgentCgroups.select(setting, stateDirectory: settings.stateDirectory)
             guard let chosen else {
-                logger.info("agents get no cgroups; the /proc identity path alone tracks them", metadata: ["reason": "\(reason)"])
+                logger.info("agents get no cgroups", metadata: ["reason": "\(reason)"])
                 return nil
             }
             let removed = try chosen.adopt()
             logger.notice("agents get their own cgroups", metadata: [
-                "root": "\(chosen.root.path)", "supervisor": "\(chosen.supervisor.path)", "reason": "\(reason)",
+                "root": "\(chosen.root.path)", "origin": "\(chosen.origin)",
+                "supervisor": "\(chosen.holdsSupervisor ? chosen.supervisor.path : "stays where it was started")", "reason": "\(reason)",
                 "stale_removed": "\(removed.count)",
             ])
             return chosen
         } catch {
             if setting == "auto" {
-                logger.warning("cannot take over the delegated cgroup; agents get no cgroups", metadata: ["error": "\(error)"])
+                logger.warning("cannot set up the agents' cgroups; agents get no cgroups", metadata: ["error": "\(error)"])
                 return nil
             }
             throw ServerError.cgroup(setting, "\(error)")
         }
     }
 
+    /// At the end of `serve`: a subtree the supervisor created is removed when nothing is
+    /// left in it; what is still populated stays for the reaper, and the line says so.
+    func relinquish(_ cgroups: AgentCgroups) {
+        guard cgroups.origin == .created else { return }
+        if cgroups.relinquish() {
+            logger.info("removed the agents' cgroup subtree", metadata: ["root": "\(cgroups.root.path)"])
+        } else {
+            logger.warning("the agents' cgroup subtree is not empty; it stays for the reaper", metadata: ["root": "\(cgroups.root.path)"])
+        }
+    }
+
     /// One line naming how agents' trees are tracked, and what that cannot catch.
-    func logTracking(_ supervisor: Supervisor, cgroups: Bool) {
-        let mode = Supervisor.trackingMode(cgroups: cgroups, lineage: supervisor.lineage != nil)
-        var metadata: Logger.Metadata = ["mode": "\(mode.name)", "misses": "\(mode.misses)"]
-        if let reason = supervisor.lineageUnavailable { metadata["lineage_unavailable"] = "\(reason)" }
+    func logTracking(_ supervisor: Supervisor) {
+        let tracking = supervisor.tracking
+        var metadata: Logger.Metadata = ["mode": "\(tracking.mode)", "misses": "\(tracking.misses)"]
+        if let root = tracking.cgroupRoot { metadata["cgroup_root"] = "\(root)" }
+        if let reason = tracking.lineageUnavailable { metadata["lineage_unavailable"] = "\(reason)" }
         if supervisor.lineage == nil {
             logger.warning("agents are tracked without the kernel's process events", metadata: metadata)
         } else {

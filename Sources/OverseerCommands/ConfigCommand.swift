@@ -1,9 +1,10 @@
 import ArgumentParser
+import Foundation
 import OverseerConfig
 
 /// `overseer config`: the effective configuration and where each value came from.
 struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration and the source of each value.")
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration, the source of each value, and the tracking mode.")
 
     @OptionGroup var config: ConfigFileOption
     @Flag(name: .customLong("json"), help: "Print JSON.") var json = false
@@ -18,12 +19,18 @@ struct ConfigCommand: AsyncParsableCommand {
                 }
                 print(value)
             } else if json {
-                print(resolved.renderJSON())
+                let tracking = await TrackingReport.take(resolved.config)
+                let encoder = JSONEncoder()
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                encoder.outputFormatting = [.withoutEscapingSlashes]
+                let trackingJSON = String(decoding: try encoder.encode(tracking), as: UTF8.self)
+                print(resolved.renderJSON(extra: ["tracking": trackingJSON]), terminator: "")
             } else {
                 print("config file: \(resolved.filePath ?? "(none)")")
                 print(resolved.render(), terminator: resolved.render().hasSuffix("\n") ? "" : "\n")
                 let custom = resolved.profiles.customNames
                 print("profiles: \(resolved.profiles.names.joined(separator: ", "))" + (custom.isEmpty ? "" : " (from the file: \(custom.joined(separator: ", ")))"))
+                print(await TrackingReport.take(resolved.config).text)
                 for warning in resolved.warnings { print("warning: \(warning)") }
             }
         }

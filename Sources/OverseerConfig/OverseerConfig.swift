@@ -46,8 +46,9 @@ public struct OverseerConfig: Sendable, Equatable {
     /// `metrics_textfile`: where the reaper writes its Prometheus textfile (default: `<state_dir>/metrics/overseer-reap.prom`).
     public var metricsTextfile: String
     /// `cgroup_root`: the cgroup v2 subtree agents are placed in. `auto`: the cgroup systemd
-    /// delegated to the service (`Delegate=yes`), if any; `off`: none (the /proc identity
-    /// path alone); or the absolute path of a cgroup v2 directory to manage.
+    /// delegated to the service (`Delegate=yes`), else, for root on a writable hierarchy, a
+    /// subtree of its own (`<mount>/overseer/<key>`); `off`: none (lineage and /proc markers
+    /// alone); or the absolute path of a cgroup v2 directory to manage.
     public var cgroupRoot: String = "auto"
     /// `max_pending_deliveries`: queued messages kept per agent; the oldest is dropped beyond it.
     public var maxPendingDeliveries: Int = 256

@@ -102,7 +102,8 @@ extension ResolvedConfig {
 
     /// The same information as a JSON object:
     /// `{"config_file": path|null, "values": {key: {"value": v, "source": label}}, "warnings": [...]}`.
-    public func renderJSON() -> String {
+    /// `extra`: more top-level members, each a name and its JSON text.
+    public func renderJSON(extra: KeyValuePairs<String, String> = [:]) -> String {
         let file = filePath.map { DisplayValue.string($0).json } ?? "null"
         let values = rows.map { row in
             "    \(DisplayValue.string(row.key).json): {\"value\": \(row.value.json), "
@@ -111,7 +112,9 @@ extension ResolvedConfig {
         let warningList = DisplayValue.list(warnings.map(DisplayValue.string)).json
         return "{\n  \"config_file\": \(file),\n  \"values\": {\n"
             + values.joined(separator: ",\n")
-            + "\n  },\n  \"warnings\": \(warningList)\n}\n"
+            + "\n  },\n  \"warnings\": \(warningList)"
+            + extra.map { ",\n  \(DisplayValue.string($0.key).json): \($0.value)" }.joined()
+            + "\n}\n"
     }
 }
 

@@ -315,7 +315,7 @@ public final class Supervisor: SupervisorFacade {
     // MARK: System
 
     public func health() async -> HealthResponse {
-        HealthResponse(status: "ok", pid: getpid(), agentsRunning: await table.counts().running, uptimeSeconds: Date().timeIntervalSince(startedAt))
+        HealthResponse(status: "ok", pid: getpid(), agentsRunning: await table.counts().running, uptimeSeconds: Date().timeIntervalSince(startedAt), tracking: tracking)
     }
 
     public func metricsText() -> String { metrics.render() }
@@ -334,22 +334,10 @@ public final class Supervisor: SupervisorFacade {
 }
 
 extension Supervisor {
-    /// How agents' trees are found, strongest first, and what each way cannot catch.
-    public struct TrackingMode: Sendable, Equatable {
-        public var name: String
-        public var misses: String
-    }
-
-    public static func trackingMode(cgroups: Bool, lineage: Bool) -> TrackingMode {
-        switch (cgroups, lineage) {
-        case (true, true):
-            TrackingMode(name: "cgroup+lineage", misses: "nothing born in an agent's tree; a root agent that moves itself out of its cgroup is still followed by its fork lineage")
-        case (true, false):
-            TrackingMode(name: "cgroup", misses: "a root agent that moves a process out of its cgroup")
-        case (false, true):
-            TrackingMode(name: "lineage", misses: "processes forked while the kernel dropped events (counted in overseer_lineage_event_losses_total)")
-        case (false, false):
-            TrackingMode(name: "markers", misses: "a process that left the tree by setsid or a double fork and cleared its OVERSEER_AGENT_ID (env -i) or overwrote it (a rewritten process title)")
-        }
+    /// The tracking mode in force, for the start-up line, `healthz` and `overseer config`.
+    public var tracking: TrackingView {
+        let cgroups = settings.cgroups
+        let (mode, misses) = TrackingView.misses(cgroups: cgroups != nil, lineage: lineage != nil)
+        return TrackingView(mode: mode, misses: misses, cgroupRoot: cgroups?.root.path, cgroupOrigin: cgroups.map { "\($0.origin)" }, lineageUnavailable: lineage == nil ? lineageUnavailable : nil)
     }
 }

@@ -124,21 +124,59 @@ final class CgroupTests: XCTestCase {
 
     func testSelectionFollowsTheSetting() throws {
         let hierarchy = try XCTUnwrap(CgroupHierarchy.current())
-        XCTAssertNil(try AgentCgroups.select("off", hierarchy: hierarchy).cgroups)
-        XCTAssertEqual(try AgentCgroups.select(cgroup.path, hierarchy: hierarchy).cgroups?.root, cgroup)
-        assertThrows(CgroupError.notInHierarchy(path: "/tmp")) { try AgentCgroups.select("/tmp", hierarchy: hierarchy) }
-        assertThrows(CgroupError.notInHierarchy(path: cgroup.path + "/../escape")) { try AgentCgroups.select(cgroup.path + "/../escape", hierarchy: hierarchy) }
-        assertThrows(CgroupError.missing(path: cgroup.path + "/missing")) { try AgentCgroups.select(cgroup.path + "/missing", hierarchy: hierarchy) }
-        // The test runner's own cgroup carries no delegation mark from systemd.
+        let state = "/var/lib/overseer-test"
+        XCTAssertNil(try AgentCgroups.select("off", stateDirectory: state, hierarchy: hierarchy).cgroups)
+        XCTAssertEqual(try AgentCgroups.select(cgroup.path, stateDirectory: state, hierarchy: hierarchy).cgroups, AgentCgroups(root: cgroup, origin: .configured))
+        assertThrows(CgroupError.notInHierarchy(path: "/tmp")) { try AgentCgroups.select("/tmp", stateDirectory: state, hierarchy: hierarchy) }
+        assertThrows(CgroupError.notInHierarchy(path: cgroup.path + "/../escape")) { try AgentCgroups.select(cgroup.path + "/../escape", stateDirectory: state, hierarchy: hierarchy) }
+        assertThrows(CgroupError.missing(path: cgroup.path + "/missing")) { try AgentCgroups.select(cgroup.path + "/missing", stateDirectory: state, hierarchy: hierarchy) }
+        // The test runner's own cgroup carries no delegation mark from systemd: root on a
+        // writable hierarchy gets a subtree of its own, keyed by the state directory; anyone
+        // else gets none, and the reason says why.
         let own = try XCTUnwrap(hierarchy.cgroup(of: 0))
         if !CgroupHierarchy.isDelegated(own) {
-            let (none, reason) = try AgentCgroups.select("auto", hierarchy: hierarchy)
+            let (created, reason) = try AgentCgroups.select("auto", stateDirectory: state, hierarchy: hierarchy, isRoot: true)
+            XCTAssertEqual(created, AgentCgroups.created(in: hierarchy, stateDirectory: state))
+            XCTAssertEqual(created?.origin, .created)
+            XCTAssertEqual(created?.root.parent?.path, hierarchy.mountPoint + "/overseer")
+            XCTAssertTrue(reason.contains("not delegated") && reason.contains("of its own"), reason)
+            let (none, why) = try AgentCgroups.select("auto", stateDirectory: state, hierarchy: hierarchy, isRoot: false)
             XCTAssertNil(none)
-            XCTAssertTrue(reason.contains("not delegated"), reason)
+            XCTAssertTrue(why.contains("only root"), why)
         }
+        // One subtree per state directory, the same one every time (trailing slash or not).
+        XCTAssertEqual(AgentCgroups.created(in: hierarchy, stateDirectory: state), AgentCgroups.created(in: hierarchy, stateDirectory: state + "/"))
+        XCTAssertNotEqual(AgentCgroups.created(in: hierarchy, stateDirectory: state), AgentCgroups.created(in: hierarchy, stateDirectory: state + "2"))
+        XCTAssertEqual(AgentCgroups.created(in: hierarchy, stateDirectory: state).root.name.count, 16)
         // A cgroup marked the way systemd marks Delegate=yes units is chosen by auto.
         XCTAssertEqual(ov_set_xattr(cgroup.path, "trusted.delegate", "1", 1), 0)
         XCTAssertTrue(CgroupHierarchy.isDelegated(cgroup))
+    }
+
+    /// A created subtree: made with `<mount>/overseer` above it, the supervisor not moved,
+    /// kept while an agent cgroup is populated and removed once it is empty.
+    func testACreatedSubtreeHoldsAgentsOnlyAndIsRemovedWhenEmpty() throws {
+        let hierarchy = try XCTUnwrap(CgroupHierarchy.current())
+        let layout = AgentCgroups.created(in: hierarchy, stateDirectory: "/tmp/overseer-cgroup-test-\(getpid())-\(TestProcesses.uniqueMarker())")
+        defer { TestCgroups.destroy(layout.root) }
+        let before = hierarchy.cgroup(of: 0)
+        XCTAssertEqual(try layout.adopt(), [])
+        XCTAssertEqual(hierarchy.cgroup(of: 0), before, "the supervisor stays where it was started")
+        XCTAssertFalse(layout.supervisor.exists)
+        XCTAssertTrue(layout.agents.supportsKill)
+        let agent = layout.cgroup(forAgent: "a1")
+        try agent.create()
+        let pid = try spawnInto(agent, "exec sleep 600")
+        XCTAssertEqual(hierarchy.cgroup(of: pid), agent)
+        XCTAssertFalse(layout.relinquish(), "a populated agent cgroup keeps the subtree")
+        XCTAssertTrue(agent.exists)
+        try agent.kill()
+        XCTAssertTrue(agent.waitUntilEmpty(timeoutSeconds: 10))
+        TestProcesses.reapZombieChildren()
+        XCTAssertTrue(layout.relinquish())
+        XCTAssertFalse(layout.root.exists)
+        XCTAssertFalse(AgentCgroups(root: cgroup, origin: .configured).relinquish(), "a subtree someone else made is theirs to remove")
+        XCTAssertTrue(cgroup.exists)
     }
 
     func testAdoptCreatesTheLayoutAndClearsEmptyLeftovers() throws {

@@ -31,9 +31,11 @@ enum CmdlineWitness {
     }
 }
 
-/// Without cgroups (plain root, no delegation: this suite's supervisors), the kernel's fork
+/// Without cgroups (plain root, `--cgroup-root off`), the kernel's fork
 /// events tie every process to the agent whose tree forked it.
 final class LineageTests: SupervisorTestCase {
+    override var supervisorArguments: [String] { ["--cgroup-root", "off"] }
+
     /// Two daemons that leave every trail the kill engine had: `setsid -f` (new session and
     /// group, re-parented to the supervisor when setsid exits), one with `env -i` (no marker),
     /// one a perl whose long `$0` overwrites its environment (no marker, as nginx and redis do
@@ -147,6 +149,7 @@ final class LineageTests: SupervisorTestCase {
 /// After a SIGKILL of the supervisor, the reaper finds what left the tree from the lineage
 /// the supervisor recorded in the registry.
 final class LineageReapTests: SupervisorTestCase {
+    override var supervisorArguments: [String] { ["--cgroup-root", "off"] }
     override var supervisorEnvironment: [String: String] { ["OVERSEER_HEARTBEAT_INTERVAL_SECONDS": "0.2"] }
 
     func testTheReaperKillsADaemonOnlyTheLineageKnows() async throws {

@@ -1,5 +1,6 @@
 import COverseerSys
 import Foundation
+import OverseerCgroup
 import OverseerClient
 import OverseerSystem
 import OverseerProcess
@@ -88,8 +89,14 @@ public final class SupervisorProcess: @unchecked Sendable {
         TestProcesses.reapZombieChildren()
     }
 
+    /// Deletes the directory, and the cgroup subtree a root supervisor without delegation
+    /// created for this state directory (after a SIGKILL it is still there, maybe populated).
     public func removeFiles() {
         TestProcesses.removeDirectory(directory)
+        if let hierarchy = CgroupHierarchy.current() {
+            let created = AgentCgroups.created(in: hierarchy, stateDirectory: stateDirectory)
+            if created.root.exists { TestCgroups.destroy(created.root) }
+        }
     }
 
     deinit {
