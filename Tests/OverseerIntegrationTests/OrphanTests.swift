@@ -33,9 +33,10 @@ final class OrphanTests: SupervisorTestCase {
     }
 }
 
-/// Without lineage, a daemon that cleared its marker cannot be tied to its agent: it is still
-/// listed (unattributed), and a release during which it appeared says so.
+/// Without lineage or cgroups (markers mode), a daemon that cleared its marker cannot be tied
+/// to its agent: it is still listed (unattributed), and a release during which it appeared says so.
 final class UnattributedOrphanTests: SupervisorTestCase {
+    override var supervisorArguments: [String] { ["--cgroup-root", "off"] }
     override var supervisorEnvironment: [String: String] { ["OVERSEER_LINEAGE": "off"] }
 
     func testADaemonBornDuringAReleaseIsReportedUnattributed() async throws {
