@@ -23,6 +23,9 @@ public final class LineageTracker: Sendable {
         /// 0 when the process was gone before its start time could be read (it still links
         /// its own children, whose forks were reported after its own).
         var startTime: UInt64
+        /// The main thread has exited while others ran (a zombie leader): from then on every
+        /// thread's exit may be the process's last.
+        var leaderExited = false
     }
 
     private struct Tree {
@@ -152,7 +155,7 @@ public final class LineageTracker: Sendable {
             guard event.pid == event.tgid else { return } // a new thread, not a new process
             forked(event.tgid, parent: parent)
         case .exit:
-            exited(event.tgid)
+            exited(event.tgid, thread: event.pid)
         }
     }
 
@@ -177,10 +180,14 @@ public final class LineageTracker: Sendable {
         }
     }
 
-    /// A thread of a tracked process ended: the process leaves its tree once no thread of it runs.
-    private func exited(_ tgid: Int32) {
+    /// A thread of a tracked process ended: the process leaves its tree once no thread of it
+    /// runs. While the main thread lives, another thread's exit cannot be the last one, so
+    /// /proc is read only for the main thread's exit and for exits after it.
+    private func exited(_ tgid: Int32, thread: Int32) {
         guard let entry = state.withLock({ $0.processes[tgid] }) else { return }
+        if thread != tgid && !entry.leaderExited { return }
         if let stat = try? ProcStat.read(pid: tgid), entry.startTime == 0 || stat.startTime == entry.startTime, ThreadGroup.mayBeRunning(stat) {
+            if thread == tgid { state.withLock { state in if state.processes[tgid]?.tree == entry.tree { state.processes[tgid]?.leaderExited = true } } }
             return
         }
         state.withLock { state in

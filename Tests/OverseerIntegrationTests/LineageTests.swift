@@ -31,6 +31,23 @@ enum CmdlineWitness {
     }
 }
 
+/// Agents' argv for trees that leave every trail but their lineage (and their cgroup).
+enum EscapeScripts {
+    /// A pid hopper (forks, and the parent exits, over and over) in a session and group of its
+    /// own (setsid), without the marker (env -i), deaf to the hang-up; `token` in its cmdline.
+    static func hopper(_ token: String) -> [String] {
+        let hopper = #"$SIG{HUP} = "IGNORE"; while (1) { my $p = fork; if (defined $p && $p) { exit 0 } select(undef, undef, undef, 0.002) }"#
+        return ["sh", "-c", "env -i /usr/bin/setsid -f /usr/bin/perl -e '\(hopper)' \(token); exec sleep 600"]
+    }
+
+    /// A fork storm that left the tree the same way: 400 children deaf to SIGTERM and SIGHUP,
+    /// one every few milliseconds.
+    static func forkStorm(_ token: String) -> [String] {
+        let storm = #"$SIG{HUP} = $SIG{TERM} = "IGNORE"; for (1..400) { my $p = fork; if (defined $p && !$p) { sleep 600; exit 0 } select(undef, undef, undef, 0.005) } sleep 600"#
+        return ["sh", "-c", "env -i /usr/bin/setsid -f /usr/bin/perl -e '\(storm)' \(token); exec sleep 600"]
+    }
+}
+
 /// Without cgroups (plain root, `--cgroup-root off`), the kernel's fork
 /// events tie every process to the agent whose tree forked it.
 final class LineageTests: SupervisorTestCase {
@@ -78,9 +95,7 @@ final class LineageTests: SupervisorTestCase {
     func testAPidHopperIsReleasedWithZeroSurvivors() async throws {
         let token = "hopper-" + TestProcesses.uniqueMarker()
         defer { CmdlineWitness.killAll(token) }
-        // Its own session and group (setsid), no marker (env -i), deaf to the hang-up.
-        let hopper = #"$SIG{HUP} = "IGNORE"; while (1) { my $p = fork; if (defined $p && $p) { exit 0 } select(undef, undef, undef, 0.002) }"#
-        _ = try await spawn("hopper", ["sh", "-c", "env -i /usr/bin/setsid -f /usr/bin/perl -e '\(hopper)' \(token); exec sleep 600"])
+        _ = try await spawn("hopper", EscapeScripts.hopper(token))
         var seen: Set<Int32> = []
         let hopping = await TestProcesses.waitUntilAsync(timeout: 20) {
             seen.formUnion(CmdlineWitness.pids(token))
@@ -99,8 +114,7 @@ final class LineageTests: SupervisorTestCase {
     func testAForkStormDuringReleaseLeavesNoSurvivor() async throws {
         let token = "storm-" + TestProcesses.uniqueMarker()
         defer { CmdlineWitness.killAll(token) }
-        let storm = #"$SIG{HUP} = $SIG{TERM} = "IGNORE"; for (1..400) { my $p = fork; if (defined $p && !$p) { sleep 600; exit 0 } select(undef, undef, undef, 0.005) } sleep 600"#
-        _ = try await spawn("storm", ["sh", "-c", "env -i /usr/bin/setsid -f /usr/bin/perl -e '\(storm)' \(token); exec sleep 600"])
+        _ = try await spawn("storm", EscapeScripts.forkStorm(token))
         let storming = await TestProcesses.waitUntilAsync(timeout: 30) { CmdlineWitness.pids(token).count >= 20 }
         XCTAssertTrue(storming, "the storm started: \(CmdlineWitness.pids(token).count)")
         let released = try await release("storm")

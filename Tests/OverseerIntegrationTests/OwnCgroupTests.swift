@@ -106,4 +106,30 @@ final class OwnCgroupTests: SupervisorTestCase {
         let again = try await spawn("again", ["sleep", "600"])
         XCTAssertEqual(hierarchy.cgroup(of: again.pid), expected.cgroup(forAgent: again.id))
     }
+
+    /// The pid hopper and the fork storm of `LineageTests`, in the created subtree: the
+    /// agent's cgroup holds every generation, and none is left (witness: the token in /proc).
+    func testAPidHopperAndAForkStormLeaveNoSurvivorInTheCreatedSubtree() async throws {
+        let hopperToken = "owncg-hop-" + TestProcesses.uniqueMarker()
+        let stormToken = "owncg-storm-" + TestProcesses.uniqueMarker()
+        defer { CmdlineWitness.killAll(hopperToken); CmdlineWitness.killAll(stormToken) }
+        let hopper = try await spawn("hopper", EscapeScripts.hopper(hopperToken))
+        let storm = try await spawn("storm", EscapeScripts.forkStorm(stormToken))
+        var seen: Set<Int32> = []
+        let going = await TestProcesses.waitUntilAsync(timeout: 30) {
+            seen.formUnion(CmdlineWitness.pids(hopperToken))
+            return seen.count >= 5 && CmdlineWitness.pids(stormToken).count >= 20
+        }
+        XCTAssertTrue(going, "hopper generations \(seen.count), storm \(CmdlineWitness.pids(stormToken).count)")
+        let stormCgroup = subtree.cgroup(forAgent: storm.id)
+        XCTAssertTrue(CmdlineWitness.pids(stormToken).allSatisfy { hierarchy.cgroup(of: $0) == stormCgroup || !TestProcesses.isAlive($0) })
+        for (name, token) in [("hopper", hopperToken), ("storm", stormToken)] {
+            let released = try await release(name)
+            XCTAssertEqual(CmdlineWitness.pids(token), [], "\(name) left survivors")
+            XCTAssertTrue(released.report.clean, "\(name): \(released.report.problems as Any)")
+            XCTAssertEqual(released.report.survivors, [])
+            XCTAssertEqual(released.report.cgroup?.killed, true, "\(name) was killed by cgroup.kill")
+        }
+        XCTAssertFalse(subtree.cgroup(forAgent: hopper.id).exists)
+    }
 }
