@@ -23,6 +23,10 @@ class SupervisorTestCase: XCTestCase {
     }
 
     override func tearDown() async throws {
+        // A supervisor that died under a test is a finding: its log says how.
+        if let supervisor, supervisor.pid > 0, let signal = TestProcesses.crashSignal(supervisor.pid) {
+            XCTFail("the supervisor crashed during the test (signal \(signal)); log tail:\n\(supervisor.log_().suffix(4000))")
+        }
         supervisor?.stop()
         for id in spawnedIDs { TestProcesses.killCarrying("OVERSEER_AGENT_ID", id) }
         supervisor?.removeFiles()

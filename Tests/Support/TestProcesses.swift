@@ -67,6 +67,16 @@ public enum TestProcesses {
         return result
     }
 
+    /// The signal that ended a child of this process by crashing it (SIGSEGV, SIGBUS, SIGILL,
+    /// SIGTRAP, SIGABRT, SIGFPE), reaping it; nil while it runs, or when it ended otherwise.
+    public static func crashSignal(_ pid: Int32) -> Int32? {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let signal = status & 0x7f
+        guard signal != 0, signal != 0x7f else { return nil }
+        return [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE].contains(signal) ? signal : nil
+    }
+
     /// SIGKILLs each pid still alive (a test's last resort cleanup) and reaps those that are our children.
     public static func killAll(_ pids: [Int32]) {
         let me = getpid()
