@@ -140,8 +140,9 @@ final class MultiTargetKillTests: XCTestCase {
         defer { for marker in markers { TestProcesses.killCarrying("OVERSEER_AGENT_ID", marker) } }
         var targets: [KillTarget] = []
         for marker in markers {
-            let pid = try spawnPlain(argv: ["/bin/sh", "-c", #"sleep 600 & (setsid sh -c "sleep 600 &") & wait"#], environment: ["PATH": "/usr/bin:/bin", "OVERSEER_AGENT_ID": marker], newSession: true)
-            XCTAssertTrue(TestProcesses.waitUntil(timeout: 5) { TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", marker).count >= 3 })
+            let pid = try spawnPlain(argv: ["/bin/sh", "-c", TestProcesses.escapingTree], environment: ["PATH": "/usr/bin:/bin", "OVERSEER_AGENT_ID": marker], newSession: true)
+            // Settled, not merely "three seen": the expected sets below are compared exactly.
+            XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { TestProcesses.escapingTreeSettled(marker: marker, root: pid) })
             targets.append(KillTarget(roots: [try XCTUnwrap(ProcessIdentity.current(pid: pid))], marker: EnvironmentMarker(name: "OVERSEER_AGENT_ID", value: marker)))
         }
         let expected = markers.map { Set(TestProcesses.pidsCarrying("OVERSEER_AGENT_ID", $0)) }
