@@ -28,7 +28,7 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
         case .corruptLeftInPlace(let path, let reason):
             "registry \(path) is corrupt (\(Self.oneLine(reason))); left in place (read-only load)"
         case .unsupportedVersion(let path, let version):
-            "registry \(path) has version \(version), this build reads only version \(RegistryDocument.currentVersion); left in place"
+            "registry \(path) has version \(version), this build reads versions \(RegistryDocument.oldestReadableVersion) to \(RegistryDocument.currentVersion); left in place"
         case .wrongFormat(let path, let found):
             "registry \(path) is \(found == .factory ? "a factory-sdk registry, not an Overseer one" : found == .overseer ? "an Overseer registry, not a factory-sdk one" : "of an unknown format"); left in place"
         case .io(let failure):

@@ -82,7 +82,7 @@ public struct RegistryStore: Sendable {
     /// With `movingCorruptAside` false (a dry run) a corrupt file stays where it is and
     /// `.corruptLeftInPlace` is thrown: the load creates, renames and locks nothing.
     public func load(movingCorruptAside: Bool = true) throws(RegistryError) -> RegistryDocument? {
-        try loadValidated(movingCorruptAside: movingCorruptAside, parseDocument)
+        try loadState(movingCorruptAside: movingCorruptAside)?.document.withoutToken
     }
 
     func parseDocument(_ bytes: [UInt8]) -> ParseOutcome<RegistryDocument> {
@@ -94,7 +94,7 @@ public struct RegistryStore: Sendable {
                 return .corrupt("no \"version\" key")
             }
             if version > RegistryDocument.currentVersion { return .refuse(.unsupportedVersion(path: path, version: version)) }
-            if version < RegistryDocument.currentVersion { return .corrupt("unsupported version \(version)") }
+            if version < RegistryDocument.oldestReadableVersion { return .corrupt("unsupported version \(version)") }
             return .parsed(try JSONDecoder().decode(RegistryDocument.self, from: data))
         } catch let error as DecodingError {
             return .corrupt(Self.describe(error))
@@ -129,39 +129,36 @@ public struct RegistryStore: Sendable {
 
     // MARK: Writing
 
-    /// Replaces the file atomically: a new `.<name>.tmp-XXXXXXXX` (0600, O_EXCL) in the same
-    /// directory, written in full and fsynced, renamed over the target, then the directory
-    /// fsynced. Creates the directory (0700) if missing. On failure the temporary file is
-    /// removed and the previous file is untouched.
+    /// Replaces the whole registry with `document`: a new snapshot written atomically (see
+    /// `AtomicFile.replace`; the directory is created 0700 if missing), after which any journal
+    /// is stale and is removed. On failure the previous snapshot and journal are untouched.
     public func save(_ document: RegistryDocument) throws(RegistryError) {
-        let bytes: [UInt8]
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            bytes = Array(try encoder.encode(document)) + [0x0A]
-        } catch {
-            throw .io(path: path, "encode JSON (\(error))", .invalidArgument)
-        }
-        try FileIO.makeDirectories(FileIO.split(path).directory, for: path)
-        do {
-            try AtomicFile.replace(FilePath(path), with: bytes, permissions: .ownerReadWrite)
-        } catch {
-            throw .io(error)
-        }
+        _ = try compact(document)
     }
 
     // MARK: Read-modify-write
 
-    /// Locks, loads (or starts an empty document), sets `updatedAt` to now, runs `body`, saves
-    /// and unlocks; returns what was saved. Nothing is saved when `body` throws.
+    /// Locks, loads (or starts an empty document), sets `updatedAt` to now, runs `body`, commits
+    /// what changed and unlocks; returns the registry as committed. Nothing is written when
+    /// `body` throws.
     @discardableResult
     public func update(timeout: Double? = nil, _ body: (inout RegistryDocument) throws -> Void) throws -> RegistryDocument {
+        try update(timeout: timeout, cache: nil, body).document
+    }
+
+    /// `update` for a writer that keeps the registry in memory between writes: when the files
+    /// are as `cache` left them (nobody else wrote since), the load is skipped, and a write
+    /// appends only the changes to the journal (one fdatasync), compacting into a new snapshot
+    /// once the journal outgrows it.
+    public func update(timeout: Double? = nil, cache: RegistryCache?, _ body: (inout RegistryDocument) throws -> Void) throws -> RegistryCommit {
         try withLock(timeout: timeout) {
-            var document = try load() ?? RegistryDocument()
+            let (state, reused) = try current(cache)
+            var document = state?.document.withoutToken ?? RegistryDocument()
             document.updatedAt = Date().timeIntervalSince1970
             try body(&document)
-            try save(document)
-            return document
+            var commit = try self.commit(document, over: state)
+            commit.reusedCache = reused
+            return commit
         }
     }
 }

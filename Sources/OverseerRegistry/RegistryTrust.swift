@@ -41,8 +41,34 @@ enum RegistryTrust {
 /// Bytes read from a registry file that passed the trust checks, and which file they came from.
 struct TrustedRead: Equatable {
     var bytes: [UInt8]
+    var stamp: FileStamp
+}
+
+/// Which file, and which version of it: device, inode, size and change times. A writer that
+/// holds the lock compares stamps to learn whether anyone else wrote the file since it did.
+struct FileStamp: Equatable, Sendable {
     var device: UInt64
     var inode: UInt64
+    var size: Int64
+    var modified: Int64
+    var changed: Int64
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+    }
+
+    /// The stamp of `name` in `dirfd` (symlinks not followed); nil when it does not exist.
+    static func of(_ name: String, in dirfd: FileDescriptor, path: String) throws(RegistryError) -> FileStamp? {
+        var st = stat()
+        if fstatat(dirfd.rawValue, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return FileStamp(st) }
+        let error = Errno(rawValue: errno)
+        if error == .noSuchFileOrDirectory { return nil }
+        throw .io(path: path, "fstatat", error)
+    }
 }
 
 /// What a parser makes of trusted bytes.
@@ -89,7 +115,7 @@ extension RegistryStore {
         try RegistryTrust.checkFile(st.rawValue, path: path)
         let bytes: [UInt8]
         do { bytes = try fd.readToEnd(sizeHint: max(Int(st.size) + 1, 4096)) } catch { throw .io(path: path, "read", error) }
-        return TrustedRead(bytes: bytes, device: UInt64(st.rawValue.st_dev), inode: UInt64(st.rawValue.st_ino))
+        return TrustedRead(bytes: bytes, stamp: FileStamp(st.rawValue))
     }
 
     /// Reads and parses the file under the trust checks. A file that does not parse is moved
@@ -97,12 +123,17 @@ extension RegistryStore {
     /// writer caught mid-write (factory-sdk writes in place) is retried, not quarantined.
     /// With `movingCorruptAside` false nothing is renamed: `.corruptLeftInPlace` is thrown instead.
     func loadValidated<Value>(movingCorruptAside: Bool = true, _ parse: ([UInt8]) -> ParseOutcome<Value>) throws(RegistryError) -> Value? {
-        try withTrustedDirectory { dirfd throws(RegistryError) -> Value? in
+        try loadValidatedRead(movingCorruptAside: movingCorruptAside, parse)?.value
+    }
+
+    /// `loadValidated`, with the read the value was parsed from.
+    func loadValidatedRead<Value>(movingCorruptAside: Bool = true, _ parse: ([UInt8]) -> ParseOutcome<Value>) throws(RegistryError) -> (value: Value, read: TrustedRead)? {
+        try withTrustedDirectory { dirfd throws(RegistryError) -> (value: Value, read: TrustedRead)? in
             var previous: TrustedRead?
             for _ in 0..<8 {
                 guard let current = try readTrusted(directory: dirfd) else { return nil }
                 switch parse(current.bytes) {
-                case .parsed(let value): return value
+                case .parsed(let value): return (value, current)
                 case .refuse(let error): throw error
                 case .corrupt(let reason):
                     if current == previous {

@@ -113,16 +113,21 @@ public struct RegistryEntry: Codable, Sendable, Equatable {
     }
 }
 
-/// The whole in-flight registry file (format version 1).
+/// The whole in-flight registry (format version 2: a snapshot file continued by a journal).
 public struct RegistryDocument: Codable, Sendable, Equatable {
-    /// The only version this code reads and writes.
-    public static let currentVersion = 1
+    /// The version this code writes. Version 1 (a snapshot with no journal) is still read.
+    public static let currentVersion = 2
+    /// The oldest version this code reads.
+    public static let oldestReadableVersion = 1
 
     public var version: Int
     public var supervisor: SupervisorRecord?
     /// Epoch seconds of the latest write.
     public var updatedAt: Double
     public var agents: [RegistryEntry]
+    /// In the snapshot file only: the token the journal continuing this snapshot starts with
+    /// (see `JournalRecord`). Never set in a document handed to callers.
+    var journal: String?
 
     public init(version: Int = RegistryDocument.currentVersion, supervisor: SupervisorRecord? = nil, updatedAt: Double = 0, agents: [RegistryEntry] = []) {
         self.version = version
@@ -132,7 +137,7 @@ public struct RegistryDocument: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, supervisor, agents
+        case version, supervisor, agents, journal
         case updatedAt = "updated_at"
     }
 }

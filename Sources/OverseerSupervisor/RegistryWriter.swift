@@ -37,6 +37,9 @@ public actor RegistryWriter {
     let written: @Sendable (RegistryWriteResult) async -> Void
     private var writing = false
     private var waiting: [CheckedContinuation<Void, any Error>] = []
+    /// The registry as the latest write left it; dropped after a failure so the next write
+    /// reads the files again.
+    private var cache: RegistryCache?
     /// True when the latest write failed (the heartbeat then retries soon).
     private(set) var lastWriteFailed = false
     /// Ticks for every `requestFlush`; the heartbeat service writes on each.
@@ -83,8 +86,12 @@ public actor RegistryWriter {
         let contribution = await contribution()
         let store = self.store
         let owner = self.owner
+        let cache = self.cache
+        self.cache = nil
         do {
-            let result = try await blocking.run { try Self.write(contribution, to: store, owner: owner) }
+            let (result, commit) = try await blocking.run { try Self.write(contribution, to: store, owner: owner, cache: cache) }
+            self.cache = commit.cache
+            metrics.registryCommitted(journalBytes: commit.journalBytes, snapshotBytes: commit.snapshotBytes, syncs: commit.syncs)
             lastWriteFailed = false
             await written(result)
             return .success(())
@@ -97,11 +104,12 @@ public actor RegistryWriter {
         }
     }
 
-    /// One blocking read-modify-write of the registry file.
-    static func write(_ contribution: RegistryContribution, to store: RegistryStore, owner: ProcessIdentity) throws -> RegistryWriteResult {
+    /// One blocking read-modify-write of the registry (skipping the read when `cache` is still
+    /// what is on disk); what it found, and the commit.
+    static func write(_ contribution: RegistryContribution, to store: RegistryStore, owner: ProcessIdentity, cache: RegistryCache? = nil) throws -> (RegistryWriteResult, RegistryCommit) {
         let now = Date().timeIntervalSince1970
         var result = RegistryWriteResult()
-        _ = try store.update(timeout: 10) { document in
+        let commit = try store.update(timeout: 10, cache: cache) { document in
             let onDisk = Set(document.agents.map(\.id))
             let previousOwner = document.supervisor?.identity
             let foreign = document.agents.filter { ($0.owner ?? previousOwner) != owner }
@@ -114,12 +122,11 @@ public actor RegistryWriter {
                 if entry.state == .dispatchFailed { result.handoffs.insert(entry.id) }
                 mine.append(entry)
             }
-            document.version = 1
             document.supervisor = SupervisorRecord(identity: owner, status: contribution.status, heartbeatAt: now)
             document.updatedAt = now
             document.agents = foreign + mine
         }
-        return result
+        return (result, commit)
     }
 }
 

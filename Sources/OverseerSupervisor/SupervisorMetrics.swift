@@ -55,6 +55,15 @@ public final class SupervisorMetrics: Sendable {
         Metrics.Counter(label: "overseer_stale_incarnation_notices_total", dimensions: [("kind", kind)], factory: factory).increment()
     }
 
+    /// Counts one committed registry write: the bytes it wrote to the journal and to a new
+    /// snapshot, and its fsync/fdatasync calls.
+    func registryCommitted(journalBytes: Int, snapshotBytes: Int, syncs: Int) {
+        Metrics.Counter(label: "overseer_registry_writes_total", factory: factory).increment()
+        Metrics.Counter(label: "overseer_registry_bytes_written_total", dimensions: [("file", "journal")], factory: factory).increment(by: journalBytes)
+        Metrics.Counter(label: "overseer_registry_bytes_written_total", dimensions: [("file", "snapshot")], factory: factory).increment(by: snapshotBytes)
+        Metrics.Counter(label: "overseer_registry_syncs_total", factory: factory).increment(by: syncs)
+    }
+
     /// The Prometheus text exposition.
     public func render() -> String { registry.emitToString() }
 }

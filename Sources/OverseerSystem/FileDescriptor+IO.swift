@@ -72,6 +72,16 @@ extension FileDescriptor {
         try result.get()
     }
 
+    /// ftruncate(2): cuts the file to `length` bytes.
+    public func truncate(to length: Int64) throws(Errno) {
+        _ = try Syscall.retryingOnInterrupt { ftruncate(rawValue, off_t(length)) }.get()
+    }
+
+    /// fdatasync(2): the file's data (and the size, when it changed) reach the disk.
+    public func syncData() throws(Errno) {
+        _ = try Syscall.retryingOnInterrupt { fdatasync(rawValue) }.get()
+    }
+
     /// fsync(2): the file's data and metadata reach the disk (for a directory: its entries).
     public func sync() throws(Errno) {
         _ = try Syscall.retryingOnInterrupt { fsync(rawValue) }.get()

@@ -1,5 +1,6 @@
 import Foundation
 import OverseerClient
+import OverseerRegistry
 import OverseerTestSupport
 import OverseerWire
 import XCTest
@@ -51,8 +52,8 @@ final class DurableSpawnTests: XCTestCase {
         let recorded = try await OperatorSupport.spawn(supervisor.client, "recorded", ["sleep", "600"], env: ["DURABLE_MARK": marker])
         XCTAssertEqual(recorded.status, 201, recorded.text)
         let agent = try recorded.decode(AgentView.self)
-        let onDisk = try String(contentsOfFile: registryPath, encoding: .utf8)
-        XCTAssertTrue(onDisk.contains(agent.id), onDisk)
+        let onDisk = try XCTUnwrap(try RegistryStore(path: registryPath).load(movingCorruptAside: false)).agents.map(\.id)
+        XCTAssertTrue(onDisk.contains(agent.id), "\(onDisk)")
         let released = try await supervisor.client.send(ClientRequest(.post, "/v1/agents/recorded/release"))
         XCTAssertEqual(released.status, 200, released.text)
     }
@@ -86,7 +87,7 @@ final class DurableSpawnTests: XCTestCase {
         XCTAssertTrue(TestProcesses.isAlive(supervisor.pid))
     }
 
-    /// A release whose registry rewrite fails: the tree is killed all the same (/proc), the
+    /// A release whose registry write fails (its tmpfs full, then read-only): the tree is killed all the same (/proc), the
     /// answer is 507 naming the registry and saying the release happened, the CLI exits 9,
     /// and the entry stays on disk until a write succeeds (the heartbeat retries).
     func testAReleaseTheRegistryCannotRecordAnswers507AndStaysOnDiskUntilItCan() async throws {
@@ -108,6 +109,9 @@ final class DurableSpawnTests: XCTestCase {
         }
         XCTAssertTrue(TestProcesses.waitUntil(timeout: 10) { TestProcesses.pidsCarrying("DURABLE_MARK", marker).count == 4 })
         XCTAssertGreaterThan(OperatorSupport.fill(mountPoint + "/fill"), 0)
+        // A full disk still has room in the journal's last page, which a small append uses;
+        // read-only, every write fails.
+        XCTAssertTrue(OperatorSupport.remount(mountPoint, readOnly: true), "cannot remount \(mountPoint) read-only")
 
         let released = try await supervisor.client.send(ClientRequest(.post, "/v1/agents/api-release/release"))
         XCTAssertEqual(released.status, 507, released.text)
@@ -119,13 +123,14 @@ final class DurableSpawnTests: XCTestCase {
         XCTAssertEqual(cli.status, 9, cli.stderr)
         XCTAssertTrue(cli.stderr.contains("released cli-release"), cli.stderr)
         XCTAssertEqual(TestProcesses.pidsCarrying("DURABLE_MARK", marker), [], "both trees are gone (/proc): the release itself happened")
-        let onDisk = try String(contentsOfFile: registryPath, encoding: .utf8)
-        XCTAssertTrue(agents.allSatisfy { onDisk.contains($0.id) }, "the entries stay until a write succeeds")
+        let onDisk = try XCTUnwrap(try RegistryStore(path: registryPath).load(movingCorruptAside: false)).agents.map(\.id)
+        XCTAssertTrue(agents.allSatisfy { onDisk.contains($0.id) }, "the entries stay until a write succeeds: \(onDisk)")
 
+        XCTAssertTrue(OperatorSupport.remount(mountPoint, readOnly: false), "cannot remount \(mountPoint) read-write")
         unlink(mountPoint + "/fill")
         let rewritten = TestProcesses.waitUntil(timeout: 20) {
-            let text = (try? String(contentsOfFile: registryPath, encoding: .utf8)) ?? ""
-            return !text.isEmpty && agents.allSatisfy { !text.contains($0.id) }
+            guard let onDisk = try? RegistryStore(path: registryPath).load(movingCorruptAside: false) else { return false }
+            return agents.allSatisfy { agent in !onDisk.agents.contains { $0.id == agent.id } }
         }
         XCTAssertTrue(rewritten, "the heartbeat's next write drops the released entries")
     }

@@ -175,8 +175,7 @@ final class LineageReapTests: SupervisorTestCase {
         let daemon = try XCTUnwrap(CmdlineWitness.pids(token).first)
         let registryPath = supervisor.stateDirectory + "/registry.json"
         let recorded = await TestProcesses.waitUntilAsync(timeout: 20) {
-            guard let data = FileManager.default.contents(atPath: registryPath),
-                  let document = try? JSONDecoder().decode(RegistryDocument.self, from: data) else { return false }
+            guard let document = try? RegistryStore(path: registryPath).load(movingCorruptAside: false) else { return false }
             return document.agents.contains { $0.name == "stranded" && ($0.lineage ?? []).contains { $0.pid == daemon } }
         }
         XCTAssertTrue(recorded, "the registry never recorded the daemon's identity in the agent's lineage")

@@ -63,6 +63,15 @@ enum OperatorSupport {
         TestProcesses.removeDirectory(mountPoint)
     }
 
+    /// Remounts the file system at `mountPoint` read-only or read-write, retrying while a
+    /// writer holds a file open (EBUSY) for up to 10 s; false when it never succeeded.
+    @discardableResult
+    static func remount(_ mountPoint: String, readOnly: Bool) -> Bool {
+        TestProcesses.waitUntil(timeout: 10, interval: 0.02) {
+            (try? CommandRunner.run(["/bin/mount", "-o", readOnly ? "remount,ro" : "remount,rw", mountPoint], directory: "/tmp"))?.status == 0
+        }
+    }
+
     /// Writes zeros to `path` until the file system says it is full; returns the bytes written.
     @discardableResult
     static func fill(_ path: String) -> Int {

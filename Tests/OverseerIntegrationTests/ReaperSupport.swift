@@ -1,6 +1,7 @@
 import Foundation
 import OverseerProcess
 import OverseerReaper
+import OverseerRegistry
 import OverseerTestSupport
 import XCTest
 
@@ -67,8 +68,9 @@ class ReaperTestCase: XCTestCase {
     }
 
     func registryAgents(_ path: String? = nil) throws -> [[String: Any]] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path ?? registryPath))
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        // Snapshot and journal replayed, as the reaper reads them.
+        let document = try RegistryStore(path: path ?? registryPath).load(movingCorruptAside: false)
+        let object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as? [String: Any]
         return object?["agents"] as? [[String: Any]] ?? []
     }
 }

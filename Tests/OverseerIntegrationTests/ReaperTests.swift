@@ -94,11 +94,13 @@ final class ReaperTests: ReaperTestCase {
     func testGroupWritableRegistryIsRefused() throws {
         let tree = try strandedTree("sleep 600", minimum: 1)
         try writeRegistry([entry(id: tree.marker, name: "t", roots: [tree.root])], mode: 0o620)
+        let before = try Data(contentsOf: URL(fileURLWithPath: registryPath))
         let (result, _) = try reap()
         XCTAssertEqual(result.status, 4, result.stderr)
         XCTAssertTrue(result.stderr.contains(registryPath), result.stderr)
         XCTAssertTrue(TestProcesses.isAlive(tree.root.pid), "nothing signalled")
-        XCTAssertEqual(try registryAgents().count, 1, "file untouched")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: registryPath)), before, "file untouched")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: registryPath + ".journal"), "nothing appended")
     }
 
     func testTwoReapersAtOnceSignalEachProcessOnce() throws {

@@ -24,7 +24,6 @@ final class CallSiteTests: XCTestCase {
         let store = RegistryStore(path: path)
         let owner = ProcessIdentity(pid: 1, startTime: 1, bootID: "b")
         try store.update(timeout: 10) { document in
-            document.version = 1
             document.supervisor = SupervisorRecord(identity: owner, status: .stopping, heartbeatAt: 5)
             document.agents = [
                 RegistryEntry(id: "a", name: "a", role: nil, issue: IssueRef(uuid: nil, key: "ENG-1", path: nil), sessionRef: "s", dispatchID: "d",
@@ -54,7 +53,7 @@ final class CallSiteTests: XCTestCase {
         XCTAssertEqual(after.agents.map(\.id), ["b"])
         XCTAssertEqual(after.agents[0].reapAttempts, 1)
         XCTAssertEqual(after.agents[0].firstUnresolvedAt, 9)
-        XCTAssertEqual(temp.listing(temp.file("state")), ["registry.json", "registry.json.lock", "registry.json.reap.lock"])
+        XCTAssertEqual(temp.listing(temp.file("state")), ["registry.json", "registry.json.journal", "registry.json.lock", "registry.json.reap.lock"])
     }
 
     func testReapPassOverAFactoryRegistryWithHeartbeat() throws {

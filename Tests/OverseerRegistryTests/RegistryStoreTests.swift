@@ -41,8 +41,9 @@ final class RegistryStoreTests: XCTestCase {
         let bytes = try XCTUnwrap(Files.bytes(store.path))
         let text = String(decoding: bytes, as: UTF8.self)
         let top = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-        XCTAssertEqual(Set(top.keys), ["version", "supervisor", "updated_at", "agents"])
-        XCTAssertEqual(top["version"] as? Int, 1)
+        XCTAssertEqual(Set(top.keys), ["version", "supervisor", "updated_at", "agents", "journal"])
+        XCTAssertEqual(top["version"] as? Int, 2)
+        XCTAssertEqual((top["journal"] as? String)?.count, 16, "the token a journal continuing this snapshot starts with")
         let supervisor = try XCTUnwrap(top["supervisor"] as? [String: Any])
         XCTAssertEqual(Set(supervisor.keys), ["identity", "status", "heartbeat_at"])
         XCTAssertEqual(Set(try XCTUnwrap(supervisor["identity"] as? [String: Any]).keys), ["pid", "start_time", "boot_id"])
@@ -57,7 +58,7 @@ final class RegistryStoreTests: XCTestCase {
         XCTAssertTrue(text.contains("\n  \"agents\" : ["), "pretty-printed: \(text.prefix(80))")
         // Top-level keys are the lines indented by exactly two spaces.
         let topLevel = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.dropFirst(3).prefix { $0 != "\"" } }
-        XCTAssertEqual(topLevel, ["agents", "supervisor", "updated_at", "version"], "keys sorted")
+        XCTAssertEqual(topLevel, ["agents", "journal", "supervisor", "updated_at", "version"], "keys sorted")
         let entryKeys = text.split(separator: "\n").filter { $0.hasPrefix("      \"") }.prefix(14).map { String($0.dropFirst(7).prefix { $0 != "\"" }) }
         XCTAssertEqual(entryKeys, entryKeys.sorted(), "nested keys sorted")
     }
@@ -119,7 +120,7 @@ final class RegistryStoreTests: XCTestCase {
     func testUpdateCreatesThenModifies() throws {
         let before = Date().timeIntervalSince1970
         let first = try store.update { $0.agents.append(RegistryDocument.sample(count: 1).agents[0]) }
-        XCTAssertEqual(first.version, 1)
+        XCTAssertEqual(first.version, 2)
         XCTAssertGreaterThanOrEqual(first.updatedAt, before)
         let second = try store.update { $0.agents[0].reapAttempts = 7 }
         XCTAssertEqual(second.agents.count, 1)
@@ -139,7 +140,7 @@ final class RegistryStoreTests: XCTestCase {
     }
 
     func testConcurrentUpdatesLoseNothing() throws {
-        // 20 contending threads; each update rewrites the whole file, so the cost grows with the square of the total.
+        // 20 contending threads, each appending to the journal (compacted as it outgrows the snapshot).
         let threads = 20, perThread = 8
         let store = self.store!
         let failures = Mutex<[String]>([])
@@ -164,7 +165,7 @@ final class RegistryStoreTests: XCTestCase {
         let agents = try XCTUnwrap(try store.load()).agents
         XCTAssertEqual(agents.count, threads * perThread)
         XCTAssertEqual(Set(agents.map(\.id)).count, threads * perThread)
-        XCTAssertEqual(temp.listing(), ["registry.json", "registry.json.lock"])
+        XCTAssertEqual(temp.listing(), ["registry.json", "registry.json.journal", "registry.json.lock"])
     }
 
     func testLockTimeoutIsReported() throws {

@@ -133,12 +133,12 @@ final class RegistryTrustTests: XCTestCase {
     }
 
     func testNewerVersionIsRefusedAndLeftInPlace() throws {
-        let newer = "{\"version\": 2, \"format\": \"from the future\", \"agents\": [{\"whatever\": true}]}"
+        let newer = "{\"version\": 3, \"format\": \"from the future\", \"agents\": [{\"whatever\": true}]}"
         try Files.write(store.path, newer)
-        assertThrows(RegistryError.unsupportedVersion(path: store.path, version: 2)) { try store.load() }
+        assertThrows(RegistryError.unsupportedVersion(path: store.path, version: 3)) { try store.load() }
         XCTAssertEqual(Files.bytes(store.path), Array(newer.utf8), "left in place, untouched")
         XCTAssertEqual(temp.listing(), ["registry.json"])
-        assertThrows(RegistryError.unsupportedVersion(path: store.path, version: 2)) { try store.update { _ in } }
+        assertThrows(RegistryError.unsupportedVersion(path: store.path, version: 3)) { try store.update { _ in } }
         XCTAssertEqual(Files.bytes(store.path), Array(newer.utf8), "update does not overwrite it either")
     }
 
