@@ -23,6 +23,10 @@ public final class AgentStateTracker: Sendable {
     static let startingProbe: Duration = .milliseconds(20)
     /// How often a ready program in cooked mode is probed for blocking in `read()`.
     static let cookedProbe: Duration = .milliseconds(100)
+    /// Probes double from their first interval while no output arrives, up to this: a program
+    /// that stays quiet in cooked mode (`sleep`, a server) costs one probe a second, not 50, so
+    /// a thousand of them do not keep the supervisor busy. Output resets the interval.
+    static let probeCap: Duration = .seconds(1)
     /// After output arrives, the pause that lets a redraw finish before the screen is read.
     static let settle: Duration = .milliseconds(15)
     /// The longest sleep without output (a safety net; quiet rules name their own recheck).
@@ -97,11 +101,13 @@ public final class AgentStateTracker: Sendable {
         var lastOutput = ContinuousClock.now
         var leftCookedMode = false
         var leftCookedModeAt: ContinuousClock.Instant?
+        var quietProbes = 0 // probes since the latest output
         while !Task.isCancelled {
             let end = ring.end
             if end != cursor {
                 cursor = end
                 lastOutput = .now
+                quietProbes = 0
                 if end - min(end, screen.fedBytes) > Self.streamingBacklog, !ring.isClosed {
                     await ring.waitForData(after: cursor, timeout: Self.settle)
                     try? await Task.sleep(for: Self.settle)
@@ -128,9 +134,11 @@ public final class AgentStateTracker: Sendable {
 
             let wait: Duration
             if !verdict.ready {
-                wait = Self.startingProbe // leaving cooked mode makes no output: only polling sees it
+                wait = Self.probe(from: Self.startingProbe, after: quietProbes) // leaving cooked mode makes no output: only polling sees it
+                quietProbes += 1
             } else if !exited, discipline?.leftCookedMode == false, !reading {
-                wait = Self.cookedProbe // a cooked-mode program starting to read makes no output either
+                wait = Self.probe(from: Self.cookedProbe, after: quietProbes) // a cooked-mode program starting to read makes no output either
+                quietProbes += 1
             } else if let recheck = verdict.recheckAfterSeconds {
                 wait = .milliseconds(Int((recheck * 1000).rounded(.up)) + 5)
             } else {
@@ -143,6 +151,11 @@ public final class AgentStateTracker: Sendable {
                 if ring.end != cursor { try? await Task.sleep(for: Self.settle) }
             }
         }
+    }
+
+    /// The probe interval after `quiet` probes without output: `first`, doubled each time, at most `probeCap`.
+    static func probe(from first: Duration, after quiet: Int) -> Duration {
+        min(first * (1 << min(quiet, 16)), max(first, probeCap))
     }
 
     private func publish(_ verdict: AgentStateVerdict) {

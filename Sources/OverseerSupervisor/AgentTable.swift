@@ -25,7 +25,7 @@ actor AgentTable {
         }
     }
 
-    private var agents: [String: Record] = [:]
+    private var agents = RecordMap()
     private var reserved: Set<String> = []
     private var shuttingDown = false
     private var maxAgents: Int
@@ -94,8 +94,7 @@ actor AgentTable {
 
     /// Agents running, and the others (exited or releasing).
     func counts() -> (running: Int, other: Int) {
-        let running = agents.values.filter { $0.info.state == .running }.count
-        return (running, agents.count - running)
+        (agents.running, agents.count - agents.running)
     }
 
     /// The agent's current incarnation, if it runs and its terminal is attached.
@@ -210,4 +209,31 @@ actor AgentTable {
             }
         }
     }
+}
+
+/// The table's records by name, counting the running ones as records change, so `counts`
+/// (asked on every spawn, exit and status line) does not walk a thousand records.
+struct RecordMap: Sequence {
+    private var byName: [String: AgentTable.Record] = [:]
+    private(set) var running = 0
+
+    var count: Int { byName.count }
+    var values: Dictionary<String, AgentTable.Record>.Values { byName.values }
+
+    subscript(name: String) -> AgentTable.Record? {
+        get { byName[name] }
+        set {
+            if byName[name]?.info.state == .running { running -= 1 }
+            if newValue?.info.state == .running { running += 1 }
+            byName[name] = newValue
+        }
+    }
+
+    mutating func removeValue(forKey name: String) -> AgentTable.Record? {
+        let record = byName.removeValue(forKey: name)
+        if record?.info.state == .running { running -= 1 }
+        return record
+    }
+
+    func makeIterator() -> Dictionary<String, AgentTable.Record>.Iterator { byName.makeIterator() }
 }
