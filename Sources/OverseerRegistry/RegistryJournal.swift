@@ -103,23 +103,40 @@ enum RegistryJournal {
         }
     }
 
-    /// The commit that turns `old` into `new` (entries compared by id, which must be unique in
-    /// both): removes for the entries gone, puts for those added or changed, and the supervisor
-    /// record and `updated_at` when they changed. Nil when nothing changed. Replaying it over
-    /// `old` gives `new` up to the order of entries (a put of a new id goes last).
-    static func changes(from old: RegistryDocument, to new: RegistryDocument) -> JournalRecord? {
+    /// What turns one document into another, as a journal line can say it.
+    enum Change: Equatable {
+        case unchanged
+        case record(JournalRecord)
+        /// Ids repeat in one of the documents: replaying by id cannot reproduce it.
+        case needsSnapshot
+    }
+
+    /// The commit that turns `old` into `new` (entries compared by id): removes for the
+    /// entries gone, puts for those added or changed, and the supervisor record and
+    /// `updated_at` when they changed. Replaying it over `old` gives `new` up to the order of
+    /// entries (a put of a new id goes last).
+    static func changes(from old: RegistryDocument, to new: RegistryDocument) -> Change {
+        var before: [String: Int] = [:]
+        before.reserveCapacity(old.agents.count)
+        for (index, entry) in old.agents.enumerated() where before.updateValue(index, forKey: entry.id) != nil {
+            return .needsSnapshot
+        }
         var record = JournalRecord()
-        let before = Dictionary(old.agents.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        let after = Set(new.agents.map(\.id))
-        let removed = old.agents.map(\.id).filter { !after.contains($0) }
-        let put = new.agents.filter { before[$0.id] != $0 }
-        if !removed.isEmpty { record.remove = removed }
+        var seen = Set<String>(minimumCapacity: new.agents.count)
+        var put: [RegistryEntry] = []
+        for entry in new.agents {
+            guard seen.insert(entry.id).inserted else { return .needsSnapshot }
+            if let index = before[entry.id], old.agents[index] == entry { continue }
+            put.append(entry)
+        }
+        let removed = old.agents.lazy.map(\.id).filter { !seen.contains($0) }
+        if !removed.isEmpty { record.remove = Array(removed) }
         if !put.isEmpty { record.put = put }
         if new.supervisor != old.supervisor || new.updatedAt != old.updatedAt {
             record.supervisor = new.supervisor
             record.updatedAt = new.updatedAt
         }
-        return record.isChange ? record : nil
+        return record.isChange ? .record(record) : .unchanged
     }
 
     /// The lines for `records`, each ended by a newline (compact JSON, sorted keys).

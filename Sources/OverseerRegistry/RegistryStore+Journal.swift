@@ -42,8 +42,6 @@ extension RegistryDocument {
         copy.journal = nil
         return copy
     }
-
-    var hasUniqueIDs: Bool { Set(agents.map(\.id)).count == agents.count }
 }
 
 extension RegistryStore {
@@ -95,12 +93,14 @@ extension RegistryStore {
         var document = document.withoutToken
         document.version = RegistryDocument.currentVersion
         guard let state, let token = state.document.journal, !token.isEmpty,
-              document.hasUniqueIDs, state.document.hasUniqueIDs,
               state.document.supervisor == nil || document.supervisor != nil else {
             return try compact(document)
         }
-        guard let record = RegistryJournal.changes(from: state.document.withoutToken, to: document) else {
-            return RegistryCommit(document: document, cache: state)
+        let record: JournalRecord
+        switch RegistryJournal.changes(from: state.document.withoutToken, to: document) {
+        case .unchanged: return RegistryCommit(document: document, cache: state)
+        case .needsSnapshot: return try compact(document)
+        case .record(let change): record = change
         }
         let line: [UInt8]
         do { line = try RegistryJournal.encode([record]) } catch { throw .io(path: journalPath, "encode JSON (\(error))", .invalidArgument) }

@@ -23,10 +23,11 @@ public final class AgentStateTracker: Sendable {
     static let startingProbe: Duration = .milliseconds(20)
     /// How often a ready program in cooked mode is probed for blocking in `read()`.
     static let cookedProbe: Duration = .milliseconds(100)
-    /// Probes double from their first interval while no output arrives, up to this: a program
-    /// that stays quiet in cooked mode (`sleep`, a server) costs one probe a second, not 50, so
-    /// a thousand of them do not keep the supervisor busy. Output resets the interval.
-    static let probeCap: Duration = .seconds(1)
+    /// Probes double from their first interval while no output arrives, up to this (the safety
+    /// net's own interval, reached after about ten quiet seconds): a program that stays quiet
+    /// in cooked mode (`sleep`, a server) costs one probe every 5 s, not 50 a second, so a
+    /// thousand of them do not keep the supervisor busy. Output resets the interval.
+    static var probeCap: Duration { idleRecheck }
     /// After output arrives, the pause that lets a redraw finish before the screen is read.
     static let settle: Duration = .milliseconds(15)
     /// The longest sleep without output (a safety net; quiet rules name their own recheck).

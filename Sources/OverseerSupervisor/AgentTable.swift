@@ -84,7 +84,8 @@ actor AgentTable {
     }
 
     func list() -> [AgentInfo] {
-        agents.values.map(\.current).sorted { $0.spawnedAt < $1.spawnedAt }
+        // In insertion order, nearly sorted already, which the sort then only checks.
+        agents.inOrder.map(\.current).sorted { $0.spawnedAt < $1.spawnedAt }
     }
 
     /// Every agent with its current state, oldest first.
@@ -201,6 +202,7 @@ actor AgentTable {
 
     /// After a registry write: pending handoffs are on disk; consumed ones the reaper took.
     func registryWritten(_ result: RegistryWriteResult) {
+        guard !result.consumed.isEmpty || !result.handoffs.isEmpty else { return } // the usual write: nothing to mark
         for (name, record) in agents {
             if result.consumed.contains(record.info.id) {
                 agents[name]?.info.handoff = .consumed
@@ -212,26 +214,38 @@ actor AgentTable {
 }
 
 /// The table's records by name, counting the running ones as records change, so `counts`
-/// (asked on every spawn, exit and status line) does not walk a thousand records.
+/// (asked on every spawn, exit and status line) does not walk a thousand records, and
+/// remembering the order names were added in, so listing oldest first sorts almost nothing.
 struct RecordMap: Sequence {
     private var byName: [String: AgentTable.Record] = [:]
+    private var order: [String] = []
     private(set) var running = 0
 
     var count: Int { byName.count }
     var values: Dictionary<String, AgentTable.Record>.Values { byName.values }
+    /// The records in the order their names were added.
+    var inOrder: [AgentTable.Record] { order.compactMap { byName[$0] } }
 
     subscript(name: String) -> AgentTable.Record? {
         get { byName[name] }
         set {
-            if byName[name]?.info.state == .running { running -= 1 }
-            if newValue?.info.state == .running { running += 1 }
-            byName[name] = newValue
+            guard let newValue else {
+                _ = removeValue(forKey: name)
+                return
+            }
+            if let old = byName.updateValue(newValue, forKey: name) {
+                if old.info.state == .running { running -= 1 }
+            } else {
+                order.append(name)
+            }
+            if newValue.info.state == .running { running += 1 }
         }
     }
 
     mutating func removeValue(forKey name: String) -> AgentTable.Record? {
-        let record = byName.removeValue(forKey: name)
-        if record?.info.state == .running { running -= 1 }
+        guard let record = byName.removeValue(forKey: name) else { return nil }
+        if record.info.state == .running { running -= 1 }
+        if let index = order.lastIndex(of: name) { order.remove(at: index) }
         return record
     }
 

@@ -149,7 +149,8 @@ extension RegistryContribution {
                 createdAt: info.spawnedAt, updatedAt: info.exitedAt ?? info.spawnedAt, reapAttempts: 0, firstUnresolvedAt: nil
             ))
         }
-        self.init(entries: entries.sorted { $0.createdAt < $1.createdAt }, persistedHandoffs: persisted, status: stopping ? .stopping : .running)
+        // `agents` comes oldest first (`AgentTable.list`), so the entries are in creation order already.
+        self.init(entries: entries, persistedHandoffs: persisted, status: stopping ? .stopping : .running)
     }
 }
 

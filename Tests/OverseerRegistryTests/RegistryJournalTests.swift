@@ -188,6 +188,16 @@ final class RegistryJournalTests: XCTestCase {
         XCTAssertEqual(Set(try XCTUnwrap(try store.load()).agents.map(\.id)), ["mine", "theirs", "mine-2"])
     }
 
+    func testRepeatedIdsAreWrittenAsASnapshot() throws {
+        var commit = try add("a", cache: nil)
+        commit = try store.update(cache: commit.cache) { $0.agents.append(Self.entry("a")) }
+        XCTAssertTrue(commit.compacted, "a journal replays by id, so it cannot say two entries share one")
+        XCTAssertEqual(try store.load()?.agents.map(\.id), ["a", "a"])
+        commit = try store.update(cache: commit.cache) { $0.agents.removeLast() }
+        XCTAssertTrue(commit.compacted)
+        XCTAssertEqual(try store.load()?.agents.map(\.id), ["a"])
+    }
+
     func testAJournalWithoutASnapshotIsIgnored() throws {
         try Files.write(store.journalPath, #"{"journal":"0123456789abcdef"}"# + "\n" + #"{"put":["# + (try Self.json("x")) + "]}\n")
         XCTAssertNil(try store.load())
