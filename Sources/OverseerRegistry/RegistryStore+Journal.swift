@@ -122,42 +122,50 @@ extension RegistryStore {
             commit.journalBytes = header.count + line.count
             commit.syncs = 2
             next.journalLength = header.count + line.count
+            next.journal = try withTrustedDirectory { dirfd throws(RegistryError) in
+                try FileStamp.of(FileIO.split(journalPath).name, in: dirfd, path: journalPath)
+            }
         } else {
-            next.journalLength = try append(line, at: state.journalLength)
+            next.journal = try append(line, at: state.journalLength)
+            next.journalLength = state.journalLength + line.count
             commit.journalBytes = line.count
             commit.syncs = 1
-        }
-        next.journal = try withTrustedDirectory { dirfd throws(RegistryError) in
-            try FileStamp.of(FileIO.split(journalPath).name, in: dirfd, path: journalPath)
         }
         commit.cache = next
         return commit
     }
 
     /// Appends `bytes` to the journal after its first `validLength` bytes (a torn tail left by
-    /// a crash is cut off first) and fdatasyncs it; returns the new length.
-    private func append(_ bytes: [UInt8], at validLength: Int) throws(RegistryError) -> Int {
+    /// a crash is cut off first) and fdatasyncs it; returns the journal's stamp afterwards. The
+    /// journal is opened in the trusted directory and checked on the open descriptor, as reads are.
+    private func append(_ bytes: [UInt8], at validLength: Int) throws(RegistryError) -> FileStamp {
         let journal = journalPath
-        let fd: FileDescriptor
-        do throws(Errno) {
-            fd = try .openAt(FilePath(journal), .writeOnly, options: [.append, .noFollow, FileDescriptor.OpenOptions(rawValue: O_NOCTTY)])
-        } catch {
-            if error == .tooManySymbolicLinkLevels { throw .untrusted(path: journal, reason: "is a symbolic link") }
-            throw .io(path: journal, "open for append", error)
-        }
-        defer { fd.closeQuietly() }
-        let st: Stat
-        do { st = try fd.stat() } catch { throw .io(path: journal, "fstat", error) }
-        try RegistryTrust.checkFile(st.rawValue, path: journal)
-        if Int(st.size) != validLength {
-            guard Int(st.size) > validLength else {
-                throw .io(path: journal, "append (the journal is shorter than its last read)", .resourceTemporarilyUnavailable)
+        let stamp = try withTrustedDirectory { dirfd throws(RegistryError) -> FileStamp? in
+            let fd: FileDescriptor
+            do throws(Errno) {
+                fd = try .openAt(FilePath(FileIO.split(journal).name), in: dirfd, .writeOnly, options: [.append, .noFollow, FileDescriptor.OpenOptions(rawValue: O_NOCTTY)])
+            } catch {
+                if error == .tooManySymbolicLinkLevels { throw .untrusted(path: journal, reason: "is a symbolic link") }
+                throw .io(path: journal, "open for append", error)
             }
-            do { try fd.truncate(to: Int64(validLength)) } catch { throw .io(path: journal, "ftruncate torn tail", error) }
+            defer { fd.closeQuietly() }
+            func stat() throws(RegistryError) -> Stat {
+                do throws(Errno) { return try fd.stat() } catch { throw .io(path: journal, "fstat", error) }
+            }
+            let before = try stat()
+            try RegistryTrust.checkFile(before.rawValue, path: journal)
+            if Int(before.size) != validLength {
+                guard Int(before.size) > validLength else {
+                    throw .io(path: journal, "append (the journal is shorter than its last read)", .resourceTemporarilyUnavailable)
+                }
+                do throws(Errno) { try fd.truncate(to: Int64(validLength)) } catch { throw .io(path: journal, "ftruncate torn tail", error) }
+            }
+            do throws(Errno) { try fd.write(contentsOf: bytes) } catch { throw .io(path: journal, "write", error) }
+            do throws(Errno) { try fd.syncData() } catch { throw .io(path: journal, "fdatasync", error) }
+            return FileStamp(try stat().rawValue)
         }
-        do { try fd.write(contentsOf: bytes) } catch { throw .io(path: journal, "write", error) }
-        do { try fd.syncData() } catch { throw .io(path: journal, "fdatasync", error) }
-        return validLength + bytes.count
+        guard let stamp else { throw .io(path: journal, "open for append (its directory is gone)", .noSuchFileOrDirectory) }
+        return stamp
     }
 
     /// Writes `document` as a new snapshot with a fresh journal token (atomically, see

@@ -85,7 +85,7 @@ actor AgentTable {
 
     func list() -> [AgentInfo] {
         // In insertion order, nearly sorted already, which the sort then only checks.
-        agents.inOrder.map(\.current).sorted { $0.spawnedAt < $1.spawnedAt }
+        agents.mapInOrder(\.current).sorted { $0.spawnedAt < $1.spawnedAt }
     }
 
     /// Every agent with its current state, oldest first.
@@ -223,8 +223,8 @@ struct RecordMap: Sequence {
 
     var count: Int { byName.count }
     var values: Dictionary<String, AgentTable.Record>.Values { byName.values }
-    /// The records in the order their names were added.
-    var inOrder: [AgentTable.Record] { order.compactMap { byName[$0] } }
+    /// `transform` of each record, in the order their names were added (no copy of the records).
+    func mapInOrder<T>(_ transform: (AgentTable.Record) -> T) -> [T] { order.compactMap { byName[$0].map(transform) } }
 
     subscript(name: String) -> AgentTable.Record? {
         get { byName[name] }

@@ -1,5 +1,4 @@
 import Foundation
-import OverseerRegistry
 import OverseerTestSupport
 import XCTest
 
@@ -46,8 +45,13 @@ final class RegistryCostTests: SupervisorTestCase {
         XCTAssertLessThanOrEqual(total.snapshot, total.journal + 64 * 1024, "snapshots are amortised over the journal: \(total)")
         XCTAssertLessThanOrEqual(total.syncs, total.writes * 1.2 + 8, "an append costs one fdatasync: \(total)")
 
-        let document = try XCTUnwrap(try RegistryStore(path: supervisor.stateDirectory + "/registry.json").load(movingCorruptAside: false))
-        XCTAssertEqual(Set(document.agents.map(\.name)), Set(spawnedNames), "the files replay to every live agent")
+        // The files themselves, read by the shell tests' independent reader, not by the store.
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scripts/lib/registry_view.py").standardized.path
+        let viewed = try CommandRunner.run(["/usr/bin/python3", script, supervisor.stateDirectory + "/registry.json"], directory: "/tmp")
+        XCTAssertEqual(viewed.status, 0, viewed.stderr)
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(viewed.stdout.utf8)) as? [String: Any])
+        let names = (document["agents"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        XCTAssertEqual(Set(names), Set(spawnedNames), "the files replay to every live agent")
     }
 
     var spawnedNames: [String] {
